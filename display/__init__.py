@@ -1,0 +1,1 @@
+"""pygame-ce kiosk display: main loop, screens, widgets, sounds. No signal processing."""

@@ -1,0 +1,69 @@
+"""The one exception tree of gym-station.
+
+It lives in ``drivers`` because that is the bottom layer: ``station`` and ``display`` extend it.
+Each specific error also inherits the standard type a caller would expect (as gpiozero does), so
+``except ValueError`` still catches a bad calibration value. Every message is written for a person
+standing at the station: what is wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class GymStationError(Exception):
+    """Base of every error gym-station raises on purpose."""
+
+
+class HardwareError(GymStationError, OSError):
+    """The plate's hardware misbehaved (a chip silent, a wire loose, a word corrupted)."""
+
+
+class HX711Error(HardwareError):
+    """An HX711 amplifier misbehaved."""
+
+
+class HX711Timeout(HX711Error, TimeoutError):
+    """One or more HX711 chips sent no word before the deadline.
+
+    ``silent_pins`` lists the BCM numbers of the DOUT lines that never went low.
+    """
+
+    def __init__(self, message: str, silent_pins: tuple[int, ...] = ()):
+        super().__init__(message)
+        self.silent_pins = tuple(silent_pins)
+
+
+class BackendUnavailable(GymStationError, ImportError):
+    """An optional hardware backend cannot be used here (a library or device is missing)."""
+
+
+class PlateError(GymStationError):
+    """The force plate cannot do what was asked (tare while loaded, not calibrated, ...)."""
+
+
+class TareRefused(PlateError, RuntimeError):
+    """Tare was refused because the plate is loaded or not stable."""
+
+
+class NotCalibrated(PlateError, RuntimeError):
+    """The plate has no calibration for a cell; raw counts cannot be turned into newtons."""
+
+
+class CalibrationError(PlateError, ValueError):
+    """A calibration step or a stored calibration file is unusable."""
+
+
+class RecordingError(GymStationError, ValueError):
+    """A recording file is malformed. The message names the file and line."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class EndOfRecording(GymStationError, EOFError):
+    """A replayed recording has no more samples."""
+
+
+class ScenarioError(GymStationError, ValueError):
+    """A simulated athlete's scenario is malformed."""
