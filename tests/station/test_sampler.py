@@ -1,0 +1,179 @@
+"""The sampler: a lock-free ring that never blocks the writer, counted drops, faults, heartbeat,
+and a dead sampler process that is reported and restarted."""
+
+import functools
+import os
+import threading
+import time
+
+import pytest
+
+from drivers.clock import VirtualClock
+from drivers.errors import EndOfRecording, HX711Timeout
+from drivers.sample import Sample
+from station.sampler import SampleRing, Sampler
+
+
+def s(i, cells=(1, -2)):
+    return Sample(t=i * 0.0125, heel=float(i), forefoot=2.0 * i, cells=cells)
+
+
+def test_ring_round_trip_keeps_every_field():
+    ring = SampleRing(8)
+    a = Sample(0.5, 100.25, -3.5, (8388607, -8388608, 0, 7), left=1.5, right=-2.0)
+    b = Sample(0.6, 1.0, 2.0, ())
+    ring.put(a)
+    ring.put(b)
+    assert ring.drain() == [a, b]
+    assert ring.drain() == []
+    assert ring.dropped == 0
+
+
+def test_ring_never_blocks_and_counts_what_a_slow_reader_lost():
+    ring = SampleRing(16)
+    for i in range(100):
+        ring.put(s(i))  # the writer never waits for the reader
+    got = ring.drain()
+    assert [x.heel for x in got] == [float(i) for i in range(84, 100)]
+    assert ring.dropped == 84
+
+
+def test_ring_drain_in_pieces():
+    ring = SampleRing(16)
+    for i in range(10):
+        ring.put(s(i))
+    assert [x.heel for x in ring.drain(4)] == [0, 1, 2, 3]
+    assert [x.heel for x in ring.drain()] == [4, 5, 6, 7, 8, 9]
+
+
+def test_ring_discards_slots_overwritten_during_a_copy():
+    """A writer that laps the reader mid-copy must not hand out torn samples."""
+    ring = SampleRing(4)
+    for i in range(4):
+        ring.put(s(i))
+    real = ring._written
+
+    class Racing:
+        """Each read of the counter lets the writer add two more samples."""
+        calls = 0
+
+        @property
+        def value(self):
+            Racing.calls += 1
+            if Racing.calls == 2:  # the re-check after copying
+                for i in range(4, 7):
+                    ring._written = real
+                    ring.put(s(i))
+                    ring._written = self
+            return real.value
+
+    ring._written = Racing()
+    got = ring.drain()
+    ring._written = real
+    # slots 0..2 were overwritten by 4..6 while copying: only sample 3 is intact
+    assert [x.heel for x in got] == [3.0]
+    assert ring.dropped == 3
+    assert [x.heel for x in ring.drain()] == [4.0, 5.0, 6.0]
+
+
+class ScriptedPlate:
+    """A plate that serves samples, then a silent spell, then samples again."""
+
+    rate_hz = 80.0
+
+    def __init__(self, n=50, fail_between=(20, 25), end=True):
+        self.clock = VirtualClock()
+        self.i = 0
+        self.n = n
+        self.fail_between = fail_between
+        self.end = end
+        self.closed = 0
+
+    faults = {}
+
+    def read(self, timeout=1.0):
+        self.i += 1
+        if self.fail_between[0] <= self.i < self.fail_between[1]:
+            raise HX711Timeout("HX711 on GPIO 6 sent no word for 0.5 s: check its DOUT wire", (6,))
+        if self.i > self.n:
+            if self.end:
+                raise EndOfRecording("done")
+            time.sleep(0.001)
+        self.clock.advance(0.0125)
+        return s(self.i)
+
+    def close(self):
+        self.closed += 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def test_inline_sampler_reads_on_the_virtual_clock_and_reports_faults():
+    plate = ScriptedPlate(n=40)
+    with Sampler(lambda: plate, mode="inline") as sampler:
+        got = sampler.drain(max_samples=100)
+        assert len(got) == 19  # stopped at the first fault
+        st = sampler.poll()
+        assert st.fault and "GPIO 6" in st.fault and st.faults["timeout"] == 1
+        while len(got) < 35:
+            got += sampler.drain(max_samples=100)
+        assert sampler.poll().fault is None  # cleared when samples flow again
+        got += sampler.drain(until_t=1e9)
+        assert sampler.poll().finished
+    assert plate.closed == 1
+
+
+def test_inline_drain_until_plate_time():
+    plate = ScriptedPlate(n=1000, fail_between=(0, 0))
+    with Sampler(lambda: plate, mode="inline") as sampler:
+        got = sampler.drain(until_t=0.5)
+        assert got[-1].t >= 0.5 > got[-2].t
+
+
+def test_thread_sampler_hands_over_everything_and_stops_cleanly():
+    plate = ScriptedPlate(n=200, fail_between=(0, 0))
+    sampler = Sampler(lambda: plate, mode="thread", capacity=512)
+    sampler.start()
+    got = []
+    deadline = time.monotonic() + 10
+    while not sampler.poll().finished and time.monotonic() < deadline:
+        got += sampler.drain()
+        time.sleep(0.005)
+    got += sampler.drain()
+    sampler.stop()
+    sampler.stop()
+    assert [x.heel for x in got] == [float(i) for i in range(1, 201)]
+    st = sampler.poll()
+    assert st.dropped == 0 and st.samples == 200 and st.finished
+    assert plate.closed == 1
+    assert not any(t.name == "gym-station-sampler" for t in threading.enumerate())
+
+
+def test_dead_sampler_process_is_reported_and_restarted():
+    # a sampler process that dies at once (as if killed): the app is told and restarts it
+    sampler = Sampler(functools.partial(os._exit, 3), mode="process", restart_after_s=0.0)
+    sampler.start()
+    try:
+        deadline = time.monotonic() + 30
+        seen_dead = False
+        while time.monotonic() < deadline:
+            st = sampler.poll()
+            if not st.running:
+                seen_dead = True
+                assert "sampler stopped" in st.fault
+            if st.restarts >= 2:
+                break
+            time.sleep(0.02)
+        assert seen_dead
+        assert sampler.poll().restarts >= 2
+    finally:
+        sampler.stop()
+
+
+def test_mode_is_validated():
+    with pytest.raises(ValueError, match="process, thread or inline"):
+        Sampler(lambda: None, mode="fibre")
