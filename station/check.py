@@ -1,0 +1,165 @@
+"""``gym-station check``: the plate's hardware self-test.
+
+Reads raw words for a few seconds and reports, per chip: conversions per second achieved against
+the expected rate, noise (counts, and newtons and grams where the plate is calibrated), the spikes
+and faults the reader counted. Any fault fails the check. It works on any word source, so the same
+code checks the real HX711s and the simulated chips behind the real reader.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from drivers.calibration import Calibration
+from drivers.errors import HardwareError, HX711Timeout
+from drivers.layout import PlateLayout
+from drivers.sample import WordSource
+
+G = 9.80665
+#: Faults that fail the check whenever they occur at all.
+HARD_FAULTS = ("timeout", "saturated", "stuck_low", "all_ones")
+#: Fraction of words lost to clock-held-high power-downs ("spikes") that still passes.
+SPIKE_TOLERANCE = 0.01
+#: A chip delivering less than this fraction of its expected rate fails.
+RATE_TOLERANCE = 0.9
+
+
+@dataclass
+class ChipReport:
+    name: str
+    data_pin: int
+    words: int
+    rate_hz: float
+    noise_counts: float
+    noise_n: float | None
+    silent: bool = False
+
+    @property
+    def noise_g(self) -> float | None:
+        return None if self.noise_n is None else self.noise_n / G * 1000.0
+
+
+@dataclass
+class CheckReport:
+    seconds: float
+    expected_hz: float
+    chips: list[ChipReport]
+    faults: dict[str, int]
+    problems: list[str] = field(default_factory=list)
+    calibration_age_days: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def render(self) -> str:
+        lines = [f"Plate self-test over {self.seconds:.1f} s (expected {self.expected_hz:g} "
+                 "conversions/s per chip)", ""]
+        lines.append(f"{'chip':<12}{'DOUT':>6}{'words':>8}{'rate/s':>9}{'of exp.':>9}"
+                     f"{'noise cnt':>11}{'noise N':>9}{'noise g':>9}")
+        for c in self.chips:
+            pct = c.rate_hz / self.expected_hz * 100 if self.expected_hz else 0.0
+            noise_n = "-" if c.noise_n is None else f"{c.noise_n:.2f}"
+            noise_g = "-" if c.noise_g is None else f"{c.noise_g:.0f}"
+            noise_c = "-" if math.isnan(c.noise_counts) else f"{c.noise_counts:.0f}"
+            status = "  SILENT" if c.silent else ""
+            lines.append(f"{c.name:<12}{'GPIO' + str(c.data_pin):>6}{c.words:>8}{c.rate_hz:>9.1f}"
+                         f"{pct:>8.0f}%{noise_c:>11}{noise_n:>9}{noise_g:>9}{status}")
+        lines.append("")
+        counted = ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items()) if v) or "none"
+        lines.append(f"Faults counted: {counted}")
+        if self.calibration_age_days is None:
+            lines.append("Calibration: none (run `gym-station calibrate`; noise shown in counts)")
+        else:
+            lines.append(f"Calibration: {self.calibration_age_days:.0f} days old")
+        lines.append("")
+        if self.ok:
+            lines.append("RESULT: OK")
+        else:
+            lines.append("RESULT: FAULT")
+            lines.extend(f"  - {p}" for p in self.problems)
+        return "\n".join(lines)
+
+
+def run_check(words: WordSource, layout: PlateLayout, calibration: Calibration | None = None,
+              *, seconds: float = 3.0, timeout: float = 0.5,
+              clock: Callable[[], float] | None = None) -> CheckReport:
+    """Read ``words`` for ``seconds`` of its own clock and judge the plate's chips."""
+    clock = clock or words.clock
+    rows: list[list[int]] = []
+    timeouts = 0
+    silent: set[int] = set()
+    errors: dict[str, int] = {}
+    start = clock()
+    while clock() - start < seconds:
+        try:
+            rows.append(list(words.read(timeout=timeout)))
+        except HX711Timeout as e:
+            timeouts += 1
+            silent.update(e.silent_pins)
+        except HardwareError as e:  # a stuck line etc.: keep reading, report what was said
+            errors.setdefault(str(e), 0)
+            errors[str(e)] += 1
+    elapsed = max(clock() - start, 1e-9)
+    faults = dict(_as_dict(words.faults))
+    faults["timeout"] = max(faults.get("timeout", 0), timeouts)
+    data = np.array(rows, dtype=float) if rows else np.empty((0, len(layout.cells)))
+    chips = []
+    for i, cell in enumerate(layout.cells):
+        column = data[:, i] if len(data) else np.empty(0)
+        noise = _noise(column)
+        noise_n = None
+        if calibration is not None and not math.isnan(noise):
+            noise_n = noise / abs(calibration.scales[i])
+        is_silent = cell.data_pin in silent
+        chips.append(ChipReport(cell.name, cell.data_pin, 0 if is_silent else len(column),
+                                0.0 if is_silent else len(column) / elapsed, noise, noise_n,
+                                silent=is_silent))
+    report = CheckReport(seconds=elapsed, expected_hz=layout.rate_hz, chips=chips, faults=faults,
+                         calibration_age_days=calibration.age_days() if calibration else None)
+    report.problems = _problems(report, len(rows))
+    report.problems += [f"{msg} ({n}x)" if n > 1 else msg for msg, n in errors.items()]
+    return report
+
+
+def _noise(column: np.ndarray) -> float:
+    """RMS of the counts around their straight-line trend (slow drift is not noise)."""
+    if len(column) < 3:
+        return float("nan")
+    x = np.arange(len(column), dtype=float)
+    slope, intercept = np.polyfit(x, column, 1)
+    return float(np.std(column - (slope * x + intercept)))
+
+
+def _problems(report: CheckReport, good_reads: int) -> list[str]:
+    out = []
+    for c in report.chips:
+        if c.silent:
+            out.append(f"HX711 '{c.name}' on GPIO {c.data_pin} sent no word: check its DOUT "
+                       "wire, its 3.3 V supply and that PD_SCK reaches it")
+        elif c.rate_hz < RATE_TOLERANCE * report.expected_hz:
+            out.append(f"HX711 '{c.name}' on GPIO {c.data_pin} gave {c.rate_hz:.1f} conversions/s, "
+                       f"expected {report.expected_hz:g}: check the RATE pin (high = 80 SPS) or "
+                       "whether the sampler is starved of CPU")
+    for kind in HARD_FAULTS:
+        if kind == "timeout":
+            continue  # named per chip above
+        if report.faults.get(kind, 0):
+            out.append(f"{report.faults[kind]} word(s) rejected as {kind.replace('_', ' ')}: "
+                       + {"saturated": "a cell is overloaded or its wires are swapped/loose",
+                          "stuck_low": "a DOUT line is shorted to ground",
+                          "all_ones": "a DOUT line floats high (loose wire)"}[kind])
+    spikes = report.faults.get("power_down", 0)
+    total = good_reads + spikes
+    if total and spikes / total > SPIKE_TOLERANCE:
+        out.append(f"{spikes} of {total} words lost to the clock being held high (> 60 us): the "
+                   "sampler is being interrupted; run it with real-time priority")
+    return out
+
+
+def _as_dict(faults: Mapping[str, int] | None) -> dict[str, int]:
+    return dict(faults or {})

@@ -1,0 +1,254 @@
+"""``gym-station``: the one entry point. The only module that wires drivers, station and display.
+
+Exit codes: 0 ok, 1 a failed check or a fault, 2 bad usage or configuration (with a one-line
+reason). A person never sees a traceback: every error of the tree becomes one readable line.
+``display`` (pygame) is imported only by the commands that show a screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from drivers.errors import GymStationError, HardwareError
+
+from .config import PLATE_KINDS, describe_options, load_config
+from .errors import ConfigError, UsageError
+from .paths import state_dir
+
+log = logging.getLogger("gym-station")
+
+EXIT_OK, EXIT_FAULT, EXIT_USAGE = 0, 1, 2
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{text} s is outside 0..86400")
+    return value
+
+
+def _gpio(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a BCM GPIO number") from None
+    if not 0 <= value <= 27:
+        raise argparse.ArgumentTypeError(f"GPIO {value} is outside 0..27")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gym-station",
+        description="Force-plate kiosk for single-leg hip thrusts: heel vs forefoot drive, rep "
+                    "phases, hold time, live cues.")
+    p.add_argument("--config", metavar="PATH",
+                   help="station.toml to use (default: $GYM_STATION_CONFIG or the shipped one)")
+    p.add_argument("--state-dir", metavar="DIR",
+                   help="where calibration and the usage log live (default: $GYM_STATION_STATE "
+                        "or ~/.local/state/gym-station)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("config", help="check the configuration and print what it says",
+                       description="Validate station.toml and print the plate it describes.")
+    c.add_argument("--keys", action="store_true", help="list every key, its default and limits")
+
+    def plate_opt(parser, default_help="the configured plate"):
+        parser.add_argument("--plate", choices=PLATE_KINDS,
+                            help=f"plate to use instead of {default_help}")
+        parser.add_argument("--recording", metavar="FILE", help="recording for --plate replay")
+        parser.add_argument("--scenario", metavar="NAME",
+                            help="scripted athlete for --plate simulated (config/scenarios)")
+
+    r = sub.add_parser("record", help="capture the plate to a recording (CSV)",
+                       description="Capture samples from a plate to the recording format that "
+                                   "`analyze` and the replay plate read.")
+    r.add_argument("file", type=Path, help="CSV file to write")
+    r.add_argument("--seconds", type=_seconds, default=30.0, help="how long (default 30)")
+    r.add_argument("--fast", action="store_true",
+                   help="simulated/replayed plates: run as fast as possible, not in real time")
+    r.add_argument("--exercise", default="", help="exercise id to note in the file")
+    r.add_argument("--side", choices=("left", "right"), help="side to note in the file")
+    plate_opt(r)
+
+    k = sub.add_parser("check", help="hardware self-test of the plate's HX711 chips",
+                       description="Read the plate's chips for a few seconds and report rate, "
+                                   "noise, spikes and faults per chip. Exit 1 on a fault.")
+    k.add_argument("--seconds", type=_seconds, default=3.0, help="how long to read (default 3)")
+    k.add_argument("--simulated", action="store_true",
+                   help="check simulated HX711 chips (read by the real reader) instead of the "
+                        "hardware")
+    k.add_argument("--silent-chip", type=_gpio, metavar="GPIO", action="append", default=[],
+                   help="with --simulated: make the chip on this DOUT GPIO silent")
+
+    cal = sub.add_parser("calibrate", help="calibrate the plate with a known mass",
+                         description="Walk through taring the empty plate and putting a known "
+                                     "mass on each area of it; saves the calibration with its "
+                                     "date in the state directory.")
+    cal.add_argument("--mass", type=float, required=True, metavar="KG",
+                     help="the known mass you will put on the plate, in kg (e.g. 20)")
+
+    sub.add_parser("tare", help="re-zero the empty plate",
+                   description="Average the empty plate's readings into a new zero. Refused "
+                               "while someone stands on the plate or it moves.")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, UsageError) as e:
+        print(f"gym-station {args.command}: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except GymStationError as e:
+        print(f"gym-station {args.command}: {e}", file=sys.stderr)
+        return EXIT_FAULT
+    except KeyboardInterrupt:
+        print(f"gym-station {args.command}: stopped", file=sys.stderr)
+        return 130
+    except OSError as e:  # a disk or device problem the tree did not name
+        print(f"gym-station {args.command}: {e}", file=sys.stderr)
+        return EXIT_FAULT
+
+
+# -- commands -------------------------------------------------------------------------------
+
+def cmd_config(args) -> int:
+    if args.keys:
+        print(describe_options())
+        return EXIT_OK
+    cfg = load_config(args.config)
+    layout = cfg.plate.layout
+    print(f"{cfg.path}: OK")
+    print(f"station {cfg.station.id!r}, plate {cfg.plate.kind}, {len(layout.cells)} cells, "
+          f"gain {layout.gain}, {layout.rate_hz:g} SPS")
+    for cell in layout.cells:
+        edge = f" {cell.edge}" if cell.edge else ""
+        print(f"  {cell.name:<12} {cell.zone}{edge:<7} DOUT GPIO {cell.data_pin:<3} "
+              f"PD_SCK GPIO {cell.clock_pin}")
+    return EXIT_OK
+
+
+def cmd_record(args) -> int:
+    from drivers.recording import RecordingWriter
+
+    from .plates import open_plate
+    from .record import record
+
+    cfg = load_config(args.config)
+    state = state_dir(args.state_dir)
+    plate = open_plate(cfg, state, kind=args.plate, realtime=not args.fast,
+                       scenario=args.scenario, recording=args.recording)
+    meta = {"station": cfg.station.id, "rate_hz": f"{plate.rate_hz:g}"}
+    if args.exercise:
+        meta["exercise"] = args.exercise
+    if args.side:
+        meta["side"] = args.side
+    with plate:
+        result = record(plate, RecordingWriter, args.file, meta, seconds=args.seconds,
+                        timeout=cfg.plate.read_timeout_s)
+    print(result.summary())
+    if result.error:
+        print(f"gym-station record: {result.error}", file=sys.stderr)
+        return EXIT_FAULT
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from .check import run_check
+    from .plates import load_calibration, open_words
+
+    cfg = load_config(args.config)
+    state = state_dir(args.state_dir)
+    layout = cfg.plate.layout
+    if args.silent_chip and not args.simulated:
+        raise UsageError("--silent-chip only applies to --simulated chips")
+    if args.simulated:
+        from .simchips import simulated_words
+
+        unknown = set(args.silent_chip) - set(layout.data_pins)
+        if unknown:
+            raise UsageError(f"--silent-chip {sorted(unknown)}: no cell has that DOUT GPIO "
+                             f"(cells: {list(layout.data_pins)})")
+        words, calibration = simulated_words(cfg, silent=args.silent_chip)
+    else:
+        if cfg.plate.kind not in ("hx711", "hx711-pypi"):
+            raise UsageError(f"the configured plate is {cfg.plate.kind!r}: it has no chips to "
+                             "check; use --simulated to check simulated chips")
+        calibration = load_calibration(state, layout)
+        words = open_words(cfg)
+    with words:
+        report = run_check(words, layout, calibration, seconds=args.seconds,
+                           timeout=cfg.plate.read_timeout_s)
+    print(report.render())
+    return EXIT_OK if report.ok else EXIT_FAULT
+
+
+def _hardware_plate(args):
+    """The configured HX711 plate with its stored calibration (None if never calibrated)."""
+    from drivers.plate import ForcePlate
+
+    from .plates import load_calibration, open_words
+
+    cfg = load_config(args.config)
+    if cfg.plate.kind not in ("hx711", "hx711-pypi"):
+        raise UsageError(f"the configured plate is {cfg.plate.kind!r}: only an HX711 plate can "
+                         "be calibrated or tared")
+    state = state_dir(args.state_dir)
+    calibration = load_calibration(state, cfg.plate.layout)
+    words = open_words(cfg)
+    try:
+        return cfg, state, ForcePlate(words, cfg.plate.layout, calibration)
+    except BaseException:
+        words.close()
+        raise
+
+
+def cmd_calibrate(args) -> int:
+    from .calibration_walk import walk_calibration
+    from .paths import calibration_file
+
+    if not 0.5 <= args.mass <= 500:
+        raise UsageError(f"--mass {args.mass:g} kg: use a known mass from 0.5 to 500 kg")
+    cfg, state, plate = _hardware_plate(args)
+    with plate:
+        walk_calibration(plate, cfg.plate.layout, args.mass, calibration_file(state))
+    return EXIT_OK
+
+
+def cmd_tare(args) -> int:
+    from .calibration_walk import tare
+    from .paths import calibration_file
+
+    cfg, state, plate = _hardware_plate(args)
+    with plate:
+        tare(plate, calibration_file(state))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "calibrate": cmd_calibrate,
+    "tare": cmd_tare,
+    "config": cmd_config,
+    "record": cmd_record,
+    "check": cmd_check,
+}
+
+__all__ = ["main", "build_parser", "HardwareError"]
+
+if __name__ == "__main__":
+    sys.exit(main())
