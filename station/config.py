@@ -80,6 +80,31 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "seed": Option(int, 1, "Random seed: the same seed replays the same athlete.", min=0),
         "body_mass_kg": Option(float, 75.0, "The simulated athlete's body mass.", min=20, max=250),
     },
+    "display": {
+        "width": Option(int, 0, "Screen width in pixels; 0: the display's own (fullscreen) or "
+                        "800 (window).", min=0, max=7680),
+        "height": Option(int, 0, "Screen height in pixels; 0: the display's own or 480.",
+                         min=0, max=4320),
+        "fullscreen": Option(bool, True, "Fullscreen for `run` (the demo is windowed unless "
+                             "--fullscreen)."),
+        "rotation": Option(int, 0, "Rotate the picture (and map touches) for a panel mounted "
+                           "turned, e.g. 90 for Touch Display 2 used in landscape.",
+                           choices=(0, 90, 180, 270)),
+        "fps": Option(int, 60, "Frames per second: the display's refresh.", min=10, max=240),
+        "hide_cursor": Option(bool, True, "Hide the mouse pointer (touch kiosk)."),
+    },
+    "audio": {
+        "volume": Option(float, 0.8, "Loudness of cues, 0 (silent) to 1.", min=0, max=1),
+        "mute": Option(bool, False, "No sound at all (every cue still shows on screen)."),
+        "speech": Option(bool, True, "Speak cue phrases (espeak-ng); tones only when false or "
+                         "where espeak-ng is missing."),
+        "voice": Option(str, "en", "espeak-ng voice for spoken cues."),
+        "quiet_hours": Option(str, "", "Local time span with quieter cues, e.g. \"21:00-06:00\"; "
+                              "empty: none."),
+        "quiet_volume": Option(float, 0.3, "Loudness during quiet hours, 0 to 1.", min=0, max=1),
+        "buffer": Option(int, 512, "Mixer buffer in samples: smaller = lower latency, more risk "
+                         "of crackle.", choices=(256, 512, 1024, 2048)),
+    },
     "io": {
         "button_pin": Option(int, -1, "BCM GPIO of the start/stop button (to ground); -1: none.",
                              min=-1, max=27),
@@ -122,6 +147,27 @@ class SimulationConfig:
 
 
 @dataclass(frozen=True)
+class DisplayConfig:
+    width: int
+    height: int
+    fullscreen: bool
+    rotation: int
+    fps: int
+    hide_cursor: bool
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    volume: float
+    mute: bool
+    speech: bool
+    voice: str
+    quiet_hours: tuple[tuple[int, int], tuple[int, int]] | None  #: ((h, m), (h, m)) or None
+    quiet_volume: float
+    buffer: int
+
+
+@dataclass(frozen=True)
 class IOConfig:
     """Optional station hardware; ``None`` where it is not fitted."""
 
@@ -138,6 +184,8 @@ class Config:
     station: StationConfig
     plate: PlateConfig
     simulation: SimulationConfig
+    display: DisplayConfig
+    audio: AudioConfig
     io: IOConfig
 
 
@@ -208,8 +256,33 @@ def parse_config(raw: dict, path: str | os.PathLike = "<config>") -> Config:
         plate=PlateConfig(kind=plate["kind"], layout=layout,
                           read_timeout_s=plate["read_timeout_s"], recording=plate["recording"]),
         simulation=SimulationConfig(**values["simulation"]),
+        display=DisplayConfig(**values["display"]),
+        audio=AudioConfig(**{**values["audio"],
+                             "quiet_hours": _quiet_hours(values["audio"]["quiet_hours"], path)}),
         io=IOConfig(**io),
     )
+
+
+def _quiet_hours(text: str, path: Path):
+    """``"HH:MM-HH:MM"`` (may wrap past midnight) into ((h, m), (h, m)); empty: None."""
+    if not text.strip():
+        return None
+    try:
+        start, end = (part.strip() for part in text.split("-"))
+        spans = []
+        for part in (start, end):
+            h, m = (int(x) for x in part.split(":"))
+            if not (0 <= h <= 23 and 0 <= m <= 59):
+                raise ValueError
+            spans.append((h, m))
+    except ValueError:
+        raise ConfigError(f"{path}: audio.quiet_hours = {text!r} is not a time span; it must be "
+                          "like \"21:00-06:00\" (24-hour clock) or empty", str(path),
+                          "audio.quiet_hours") from None
+    if spans[0] == spans[1]:
+        raise ConfigError(f"{path}: audio.quiet_hours = {text!r} starts and ends at the same "
+                          "time; leave it empty for no quiet hours", str(path), "audio.quiet_hours")
+    return tuple(spans)
 
 
 def _reject_unknown(table: dict, known, path: Path, where: str) -> None:

@@ -170,3 +170,24 @@ def test_defaults_are_themselves_valid():
     assert cfg.plate.layout.gain == OPTIONS["plate"]["gain"].default
     assert cfg.simulation.scenario == "demo"
     assert Path(cfg.path).name == "<config>"
+
+
+def test_display_and_audio_sections():
+    cfg = load_config(SHIPPED)
+    assert cfg.display.fps == 60 and cfg.display.rotation == 0 and cfg.display.fullscreen is True
+    assert cfg.audio.quiet_hours is None and 0 <= cfg.audio.volume <= 1
+    raw = shipped_raw()
+    raw["audio"]["quiet_hours"] = "21:30-06:00"
+    assert parse_config(raw).audio.quiet_hours == ((21, 30), (6, 0))
+    for bad in ("9pm-6am", "25:00-06:00", "21:00", "06:00-06:00"):
+        raw["audio"]["quiet_hours"] = bad
+        with pytest.raises(ConfigError, match="audio.quiet_hours"):
+            parse_config(raw)
+    raw = shipped_raw()
+    raw["display"]["rotation"] = 45
+    with pytest.raises(ConfigError, match="display.rotation = 45 is not allowed; it must be one of 0, 90, 180, 270"):
+        parse_config(raw)
+    raw = shipped_raw()
+    raw["display"]["fullscreen"] = "yes"
+    with pytest.raises(ConfigError, match="display.fullscreen = 'yes' is not true or false"):
+        parse_config(raw)
