@@ -78,7 +78,8 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "scenario": Option(str, "demo", "Scripted athlete for kind = \"simulated\" and the demo: a "
                            "name in config/scenarios or a path to a scenario TOML."),
         "seed": Option(int, 1, "Random seed: the same seed replays the same athlete.", min=0),
-        "body_mass_kg": Option(float, 75.0, "The simulated athlete's body mass.", min=20, max=250),
+        "body_mass_kg": Option(float, 0.0, "The simulated athlete's body mass in kg (20 to "
+                               "250); 0: the scenario's own.", min=0, max=250),
     },
     "display": {
         "width": Option(int, 0, "Screen width in pixels; 0: the display's own (fullscreen) or "
@@ -241,6 +242,11 @@ def parse_config(raw: dict, path: str | os.PathLike = "<config>") -> Config:
     if plate["kind"] == "replay" and not plate["recording"]:
         raise ConfigError(f"{path}: plate.recording: kind = \"replay\" needs the recording file to "
                           "play", str(path), "plate.recording")
+    mass = values["simulation"]["body_mass_kg"]
+    if 0 < mass < 20:
+        raise ConfigError(f"{path}: simulation.body_mass_kg = {mass:g} is too small; it must be 0 "
+                          "(the scenario's own) or from 20 to 250", str(path),
+                          "simulation.body_mass_kg")
     io = {k: (None if v < 0 else v) for k, v in values["io"].items()}
     used = {c.data_pin for c in cells} | {c.clock_pin for c in cells}
     for key, pin in io.items():

@@ -80,7 +80,7 @@ def open_plate(cfg: Config, state: Path, *, kind: str | None = None, realtime: b
 
         plate, _truth = simulated_plate(scenario_path(cfg, scenario), seed=cfg.simulation.seed,
                                         rate_hz=layout.rate_hz, layout=layout, realtime=realtime,
-                                        body_mass_kg=cfg.simulation.body_mass_kg)
+                                        body_mass_kg=cfg.simulation.body_mass_kg or None)
         return plate
     if kind == "replay":
         from drivers.replay import ReplayPlate
