@@ -8,7 +8,7 @@ from drivers.calibration import Calibration
 from drivers.clock import VirtualClock
 from drivers.errors import CalibrationError, TareRefused
 from drivers.layout import two_cell_layout
-from drivers.plate import G, ForcePlate
+from drivers.plate import ForcePlate, G
 from station.calibration_walk import tare, walk_calibration
 from station.errors import UsageError
 

@@ -11,7 +11,7 @@ import pytest
 from drivers.clock import VirtualClock
 from drivers.errors import EndOfRecording, HX711Timeout
 from drivers.sample import Sample
-from station.sampler import SampleRing, Sampler
+from station.sampler import Sampler, SampleRing
 
 
 def s(i, cells=(1, -2)):
