@@ -67,3 +67,30 @@ class EndOfRecording(GymStationError, EOFError):
 
 class ScenarioError(GymStationError, ValueError):
     """A simulated athlete's scenario is malformed."""
+
+
+class HX711StuckLow(HX711Error):
+    """An HX711's DOUT stayed low after the 25th clock pulse (a healthy chip pulls it high).
+
+    ``pins`` lists the BCM numbers of the DOUT lines that are stuck.
+    """
+
+    def __init__(self, message: str, pins: tuple[int, ...] = ()):
+        super().__init__(message)
+        self.pins = tuple(pins)
+
+
+class HX711BadWord(HX711Error):
+    """An HX711 sent only faulty words (saturated, all ones, lost to power-down) until the deadline.
+
+    ``pins`` lists the BCM numbers of the DOUT lines concerned, ``kinds`` the fault kind of each.
+    """
+
+    def __init__(self, message: str, pins: tuple[int, ...] = (), kinds: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.pins = tuple(pins)
+        self.kinds = tuple(kinds)
+
+
+class DeviceClosed(HardwareError, RuntimeError):
+    """A hardware object was used after ``close()``."""
