@@ -22,6 +22,8 @@ from drivers.sample import WordSource
 G = 9.80665
 #: Faults that fail the check whenever they occur at all.
 HARD_FAULTS = ("timeout", "saturated", "stuck_low", "all_ones")
+#: Counters a reader keeps that are not faults.
+NOT_FAULTS = ("words", "unsettled")
 #: Fraction of words lost to clock-held-high power-downs ("spikes") that still passes.
 SPIKE_TOLERANCE = 0.01
 #: A chip delivering less than this fraction of its expected rate fails.
@@ -70,8 +72,12 @@ class CheckReport:
             lines.append(f"{c.name:<12}{'GPIO' + str(c.data_pin):>6}{c.words:>8}{c.rate_hz:>9.1f}"
                          f"{pct:>8.0f}%{noise_c:>11}{noise_n:>9}{noise_g:>9}{status}")
         lines.append("")
-        counted = ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items()) if v) or "none"
+        counted = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(self.faults.items())
+                            if v and k not in NOT_FAULTS) or "none"
         lines.append(f"Faults counted: {counted}")
+        if self.faults.get("unsettled"):
+            lines.append(f"Settling words discarded (normal after power-up or a gain change): "
+                         f"{self.faults['unsettled']}")
         if self.calibration_age_days is None:
             lines.append("Calibration: none (run `gym-station calibrate`; noise shown in counts)")
         else:
@@ -91,6 +97,7 @@ def run_check(words: WordSource, layout: PlateLayout, calibration: Calibration |
     """Read ``words`` for ``seconds`` of its own clock and judge the plate's chips."""
     clock = clock or words.clock
     rows: list[list[int]] = []
+    stamps: list[float] = []
     timeouts = 0
     silent: set[int] = set()
     errors: dict[str, int] = {}
@@ -98,6 +105,7 @@ def run_check(words: WordSource, layout: PlateLayout, calibration: Calibration |
     while clock() - start < seconds:
         try:
             rows.append(list(words.read(timeout=timeout)))
+            stamps.append(clock())
         except HX711Timeout as e:
             timeouts += 1
             silent.update(e.silent_pins)
@@ -105,6 +113,9 @@ def run_check(words: WordSource, layout: PlateLayout, calibration: Calibration |
             errors.setdefault(str(e), 0)
             errors[str(e)] += 1
     elapsed = max(clock() - start, 1e-9)
+    # the rate runs from the first word to the last: start-up settling is not a slow chip
+    span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
+    rate = (len(stamps) - 1) / span if span > 0 else 0.0
     faults = dict(_as_dict(words.faults))
     faults["timeout"] = max(faults.get("timeout", 0), timeouts)
     data = np.array(rows, dtype=float) if rows else np.empty((0, len(layout.cells)))
@@ -117,8 +128,7 @@ def run_check(words: WordSource, layout: PlateLayout, calibration: Calibration |
             noise_n = noise / abs(calibration.scales[i])
         is_silent = cell.data_pin in silent
         chips.append(ChipReport(cell.name, cell.data_pin, 0 if is_silent else len(column),
-                                0.0 if is_silent else len(column) / elapsed, noise, noise_n,
-                                silent=is_silent))
+                                0.0 if is_silent else rate, noise, noise_n, silent=is_silent))
     report = CheckReport(seconds=elapsed, expected_hz=layout.rate_hz, chips=chips, faults=faults,
                          calibration_age_days=calibration.age_days() if calibration else None)
     report.problems = _problems(report, len(rows))
@@ -137,10 +147,16 @@ def _noise(column: np.ndarray) -> float:
 
 def _problems(report: CheckReport, good_reads: int) -> list[str]:
     out = []
+    silent = [c for c in report.chips if c.silent]
+    for c in silent:
+        out.append(f"HX711 '{c.name}' on GPIO {c.data_pin} sent no word: check its DOUT "
+                   "wire, its 3.3 V supply and that PD_SCK reaches it")
     for c in report.chips:
         if c.silent:
-            out.append(f"HX711 '{c.name}' on GPIO {c.data_pin} sent no word: check its DOUT "
-                       "wire, its 3.3 V supply and that PD_SCK reaches it")
+            continue
+        if silent and not c.words:
+            out.append(f"HX711 '{c.name}' on GPIO {c.data_pin} could not be measured: the chips "
+                       "are read together and one is silent; check again once it is fixed")
         elif c.rate_hz < RATE_TOLERANCE * report.expected_hz:
             out.append(f"HX711 '{c.name}' on GPIO {c.data_pin} gave {c.rate_hz:.1f} conversions/s, "
                        f"expected {report.expected_hz:g}: check the RATE pin (high = 80 SPS) or "
