@@ -177,3 +177,65 @@ def test_dead_sampler_process_is_reported_and_restarted():
 def test_mode_is_validated():
     with pytest.raises(ValueError, match="process, thread or inline"):
         Sampler(lambda: None, mode="fibre")
+
+
+def _write_recording(path, n=80, rate=80.0):
+    lines = ["# rate_hz: 80", "t,heel,forefoot,cell0,cell1"]
+    for i in range(n):
+        lines.append(f"{i / rate!r},{100.0 + i!r},{50.0 + i!r},{1000 + i},{-2000 - i}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_process_sampler_delivers_every_sample_across_processes(tmp_path):
+    from drivers.replay import ReplayPlate
+
+    rec = tmp_path / "r.csv"
+    _write_recording(rec, n=40)
+    sampler = Sampler(functools.partial(ReplayPlate, str(rec), realtime=True), mode="process")
+    sampler.start()
+    got = []
+    try:
+        deadline = time.monotonic() + 30
+        while not sampler.poll().finished and time.monotonic() < deadline:
+            got += sampler.drain()
+            time.sleep(0.01)
+        got += sampler.drain()
+        assert sampler.heartbeat_fresh(5.0)
+    finally:
+        sampler.stop()
+    assert [s.heel for s in got] == [100.0 + i for i in range(40)]
+    assert got[0].cells == (1000, -2000) and got[-1].cells == (1039, -2039)
+    st = sampler.poll()
+    assert st.dropped == 0 and st.restarts == 0
+
+
+def test_sampler_process_killed_mid_run_is_restarted_and_samples_flow_again(tmp_path):
+    import signal
+
+    from drivers.replay import ReplayPlate
+
+    rec = tmp_path / "r.csv"
+    _write_recording(rec, n=2000)
+    sampler = Sampler(functools.partial(ReplayPlate, str(rec), realtime=True), mode="process",
+                      restart_after_s=0.0)
+    sampler.start()
+    try:
+        deadline = time.monotonic() + 30
+        before = []
+        while len(before) < 10 and time.monotonic() < deadline:
+            before += sampler.drain()
+            time.sleep(0.01)
+        assert before, "no samples before the kill"
+        os.kill(sampler._worker.pid, signal.SIGKILL)
+        sampler._worker.join(5)
+        st = sampler.poll()
+        assert not st.running and "sampler stopped" in st.fault
+        after = []
+        while len(after) < 10 and time.monotonic() < deadline:
+            sampler.poll()
+            after += sampler.drain()
+            time.sleep(0.01)
+        st = sampler.poll()
+        assert st.restarts == 1 and st.running and after
+    finally:
+        sampler.stop()
