@@ -94,3 +94,11 @@ class HX711BadWord(HX711Error):
 
 class DeviceClosed(HardwareError, RuntimeError):
     """A hardware object was used after ``close()``."""
+
+
+class DisplayError(GymStationError, RuntimeError):
+    """The kiosk's screen (or its window) could not be opened."""
+
+
+class UnknownScreen(GymStationError, ValueError):
+    """A view asked the display for a screen it does not have (a station/display mismatch)."""

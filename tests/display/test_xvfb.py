@@ -1,0 +1,115 @@
+"""End to end: the kiosk in a real X window (Xvfb), clicked with xdotool like a person would.
+
+Skipped only where Xvfb or xdotool is not installed (apt-get install xvfb xdotool).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("Xvfb") and shutil.which("xdotool")),
+    reason="Xvfb and xdotool are needed for the real-window test (apt-get install xvfb xdotool)")
+
+SCRIPT = Path(__file__).with_name("xvfb_kiosk.py")
+ROOT = Path(__file__).resolve().parents[2]
+TITLE = "gym-station xvfb test"
+
+
+@pytest.fixture
+def xvfb():
+    """An Xvfb server on a free display number (chosen by Xvfb itself), stopped afterwards."""
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
+                             "-nolisten", "tcp"], pass_fds=(write_fd,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as f:
+            number = f.readline().strip()
+        if not number:
+            pytest.fail("Xvfb did not start (no display number reported)")
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def lines_of(proc) -> queue.Queue:
+    """The subprocess's stdout lines, read by a thread so the test can wait with a deadline."""
+    q: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            q.put(line.strip())
+        q.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+def wait_for(q: queue.Queue, prefix: str, seen: list, timeout: float = 15.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = q.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        seen.append(line)
+        if line.startswith(prefix):
+            return line
+    raise AssertionError(f"no {prefix!r} line from the kiosk; it said: {seen}")
+
+
+def xdotool(display, *args) -> str:
+    done = subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display},
+                          capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0, f"xdotool {' '.join(args)} failed: {done.stderr}"
+    return done.stdout.strip()
+
+
+def test_clicks_in_a_real_window_reach_the_kiosk(xvfb):
+    env = {**os.environ, "DISPLAY": xvfb, "SDL_VIDEODRIVER": "x11", "SDL_AUDIODRIVER": "dummy",
+           "PYTHONPATH": str(ROOT), "PYGAME_HIDE_SUPPORT_PROMPT": "1"}
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), "--seconds", "30", "--commands", "2"],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    seen: list[str] = []
+    try:
+        out = lines_of(proc)
+        # By pid, then check the title: this xdotool (3.20160805) cannot match names that SDL
+        # stores as UTF8_STRING, although getwindowname reads them fine.
+        window = xdotool(xvfb, "search", "--sync", "--pid", str(proc.pid)).split()[0]
+        assert xdotool(xvfb, "getwindowname", window) == TITLE
+        # tap "Tap to start" on idle, then "Start set" on ready, as a person would with a mouse
+        for screen in ("idle", "ready"):
+            target = wait_for(out, f"TARGET {screen}", seen)
+            _, _, kind, x, y = target.split()
+            xdotool(xvfb, "mousemove", "--window", window, x, y, "click", "1")
+            assert wait_for(out, "COMMAND", seen) == f"COMMAND {kind}"
+        done = wait_for(out, "DONE", seen)
+        assert "screens=idle,ready,live" in done
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        err = proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert "Traceback" not in err, err
