@@ -33,6 +33,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 800x480") from None
+    if not (160 <= w <= 7680 and 160 <= h <= 4320):
+        raise argparse.ArgumentTypeError(f"{text} is outside 160x160..7680x4320")
+    return w, h
+
+
 def _gpio(text: str) -> int:
     try:
         value = int(text)
@@ -55,6 +65,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "or ~/.local/state/gym-station)")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def size_opt(parser):
+        parser.add_argument("--size", type=_size, metavar="WxH",
+                            help="window/screen size, e.g. 800x480 or 720x1280")
+
+    run = sub.add_parser("run", help="the kiosk on the configured plate (fullscreen)",
+                         description="Start the kiosk on the configured plate: fullscreen on "
+                                     "KMSDRM or X. The default command on the Pi.")
+    run.add_argument("--windowed", action="store_true", help="a window instead of fullscreen")
+    size_opt(run)
+
+    demo = sub.add_parser("demo", help="the kiosk on the simulated plate (a scripted athlete)",
+                          description="The kiosk on the simulated plate: a scripted athlete "
+                                      "steps on, does a set with a toe-driven rep, a short hold "
+                                      "and a rushed lowering, then the other side. Keys take "
+                                      "over the athlete: space drives, up/down shift to the "
+                                      "toes/heel, s steps on or off, Enter starts/ends a set, "
+                                      "Esc goes home.")
+    demo.add_argument("--fullscreen", action="store_true", help="fullscreen instead of a window")
+    demo.add_argument("--headless", action="store_true",
+                      help="no screen: SDL dummy video and disk audio, as fast as possible")
+    demo.add_argument("--seconds", type=_seconds, help="stop after this long (demo time)")
+    demo.add_argument("--screenshots", metavar="DIR",
+                      help="write a PNG of each screen reached to DIR")
+    demo.add_argument("--scenario", metavar="NAME",
+                      help="scripted athlete (config/scenarios/NAME.toml or a path)")
+    size_opt(demo)
 
     c = sub.add_parser("config", help="check the configuration and print what it says",
                        description="Validate station.toml and print the plate it describes.")
@@ -129,6 +166,43 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # -- commands -------------------------------------------------------------------------------
+
+def cmd_demo(args) -> int:
+    import time
+
+    from .kiosk_run import demo_session, run_session
+
+    t_start = time.perf_counter()
+    if args.headless and args.seconds is None:
+        raise UsageError("--headless needs --seconds N (there is no window to close)")
+    if args.screenshots and not args.headless:
+        raise UsageError("--screenshots needs --headless")
+    cfg = load_config(args.config)
+    state = state_dir(args.state_dir)
+    session = demo_session(cfg, headless=args.headless, scenario=args.scenario)
+    stats, figures = run_session(session, cfg, state, fullscreen=args.fullscreen,
+                                 headless=args.headless, seconds=args.seconds,
+                                 screenshots=args.screenshots, size=args.size, t_start=t_start)
+    print(f"demo: {stats.frames} frames ({stats.dropped} dropped), screens: "
+          f"{' -> '.join(stats.screens)}")
+    if stats.screenshots:
+        print(f"screenshots: {len(stats.screenshots)} in {args.screenshots}")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    import time
+
+    from .kiosk_run import run_session, station_session
+
+    t_start = time.perf_counter()
+    cfg = load_config(args.config)
+    state = state_dir(args.state_dir)
+    session = station_session(cfg, state)
+    run_session(session, cfg, state, fullscreen=cfg.display.fullscreen and not args.windowed,
+                size=args.size, t_start=t_start)
+    return EXIT_OK
+
 
 def cmd_config(args) -> int:
     if args.keys:
@@ -244,6 +318,8 @@ def cmd_tare(args) -> int:
 
 
 COMMANDS = {
+    "run": cmd_run,
+    "demo": cmd_demo,
     "calibrate": cmd_calibrate,
     "tare": cmd_tare,
     "config": cmd_config,

@@ -1,0 +1,139 @@
+"""``gym-station run`` and ``gym-station demo``: the sampler, the kiosk and the display wired
+together. The only module that starts all three; ``display`` is imported here, lazily, so the
+other commands never initialise pygame.
+
+- ``run``: the configured plate. HX711 plates are sampled in their own process (real-time
+  priority where allowed); simulated and replayed plates in a thread, in real time.
+- ``demo``: the simulated plate with the scripted athlete, windowed; the keyboard can take over
+  the athlete. Headless (``--headless``), the plate runs on a virtual clock and every frame
+  advances it by 1/fps, so ``--seconds 60`` of demo renders as fast as the machine can.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from drivers.clock import VirtualClock
+
+from .config import Config, config_dir
+from .errors import UsageError
+from .kiosk import Kiosk
+from .plates import open_plate, scenario_path
+from .profiles import ProfileBook, load_profiles
+from .sampler import Sampler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Session:
+    """What a run needs besides the display: the kiosk, how to drain samples, the status."""
+
+    kiosk: Kiosk
+    sampler: Sampler
+    drain: object
+    clock: object
+    athlete: object | None = None
+
+
+def profiles_for(cfg: Config) -> ProfileBook:
+    """The exercise book beside station.toml (config/exercises.toml)."""
+    path = config_dir(cfg) / "exercises.toml"
+    return load_profiles(path if path.exists() else None)
+
+
+def cue_phrases(profiles: ProfileBook) -> list[str]:
+    """Every cue text of every profile, to render with espeak-ng once at start."""
+    out = []
+    for p in profiles.profiles.values():
+        out.extend(t for t in p.cues.values() if t not in out)
+    return out
+
+
+def open_configured_plate(config_path: str, state: str, kind: str | None):
+    """Build the configured plate inside the sampler process (module level: picklable)."""
+    from .config import load_config
+
+    cfg = load_config(config_path)
+    return open_plate(cfg, Path(state), kind=kind, realtime=True)
+
+
+def demo_session(cfg: Config, *, headless: bool, scenario: str | None = None) -> Session:
+    """The simulated plate and a kiosk for the demo."""
+    from drivers.plate import ForcePlate
+    from drivers.simplate import simulated_bank, simulated_calibration
+
+    profiles = profiles_for(cfg)
+    layout = cfg.plate.layout
+    bank, _truth = simulated_bank(scenario_path(cfg, scenario), seed=cfg.simulation.seed,
+                                  rate_hz=layout.rate_hz, layout=layout, realtime=not headless,
+                                  body_mass_kg=cfg.simulation.body_mass_kg or None,
+                                  keyboard=not headless)
+    plate = ForcePlate(bank, bank.layout, simulated_calibration(bank.model))
+    kiosk = Kiosk(profiles, station_name=cfg.station.name, four_cell=layout.four_cell,
+                  rate_hz=layout.rate_hz)
+    if headless:
+        sampler = Sampler(lambda: plate, mode="inline", timeout=cfg.plate.read_timeout_s)
+        frames = VirtualClock()
+        drain = functools.partial(_drain_until, sampler, frames)
+        return Session(kiosk, sampler, drain, frames)
+    sampler = Sampler(lambda: plate, mode="thread", timeout=cfg.plate.read_timeout_s)
+    return Session(kiosk, sampler, sampler.drain, time.monotonic, athlete=bank.athlete)
+
+
+def _drain_until(sampler: Sampler, frames: VirtualClock) -> list:
+    return sampler.drain(until_t=frames())
+
+
+def station_session(cfg: Config, state: Path, kind: str | None = None) -> Session:
+    """The configured plate, sampled in its own process (hardware) or a thread."""
+    kind = kind or cfg.plate.kind
+    layout = cfg.plate.layout
+    factory = functools.partial(open_configured_plate, str(cfg.path), str(state), kind)
+    mode = "process" if kind in ("hx711", "hx711-pypi") else "thread"
+    sampler = Sampler(factory, mode=mode, timeout=cfg.plate.read_timeout_s)
+    kiosk = Kiosk(profiles_for(cfg), station_name=cfg.station.name, four_cell=layout.four_cell,
+                  rate_hz=layout.rate_hz)
+    return Session(kiosk, sampler, sampler.drain, time.monotonic)
+
+
+def screen_available() -> bool:
+    """Whether a window can be shown: an X or Wayland display, a DRM device for KMSDRM (the Pi
+    without a desktop), or an SDL video driver chosen explicitly."""
+    if os.environ.get("SDL_VIDEODRIVER") or os.environ.get("DISPLAY") \
+            or os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    return any(Path("/dev/dri").glob("card*"))
+
+
+def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
+                headless: bool = False, seconds: float | None = None,
+                screenshots: str | None = None, size: tuple[int, int] | None = None,
+                t_start: float | None = None):
+    """Run the display loop on a session until the window closes or ``seconds`` pass."""
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    if not headless and not screen_available():
+        raise UsageError("no screen here (no X or Wayland display, no /dev/dri for KMSDRM): "
+                         "try `gym-station demo --headless --seconds 60 --screenshots shots` "
+                         "and look at the PNGs, or run under Xvfb")
+    from display.app import run_kiosk
+    from display.input import athlete_callback
+
+    athlete = athlete_callback(session.athlete) if session.athlete is not None else None
+    with session.sampler:
+        stats = run_kiosk(
+            session.kiosk, session.drain, session.sampler.poll,
+            display_cfg=cfg.display, audio_cfg=cfg.audio, size=size, fullscreen=fullscreen,
+            headless=headless, seconds=seconds, screenshots=screenshots, clock=session.clock,
+            sound_cache_dir=state / "sounds", athlete=athlete,
+            phrases=cue_phrases(session.kiosk.profiles), title=cfg.station.name,
+            t_start=t_start)
+    figures = stats.figures()
+    log.info("kiosk stopped: %d frames, %d dropped, screens %s", stats.frames, stats.dropped,
+             " -> ".join(stats.screens))
+    return stats, figures
