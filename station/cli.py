@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from drivers.errors import GymStationError, HardwareError
+from drivers.errors import GymStationError, HardwareError, RecordingError, ScenarioError
 
 from .config import PLATE_KINDS, describe_options, load_config
 from .errors import ConfigError, UsageError
@@ -93,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="scripted athlete (config/scenarios/NAME.toml or a path)")
     size_opt(demo)
 
+    a = sub.add_parser("analyze", help="analyse a recording with the live analysis",
+                       description="Run a recording (CSV, see README) through the same streaming "
+                                   "analysis and cues as the kiosk: a table, or JSON with "
+                                   "--json.")
+    a.add_argument("file", type=Path, help="the recording (CSV)")
+    a.add_argument("--exercise", metavar="ID",
+                   help="exercise profile id (default: the recording's, else the default)")
+    a.add_argument("--side", choices=("left", "right", "both"),
+                   help="side (default: the recording's, else the exercise's first)")
+    a.add_argument("--json", action="store_true", help="JSON on stdout")
+
     c = sub.add_parser("config", help="check the configuration and print what it says",
                        description="Validate station.toml and print the plate it describes.")
     c.add_argument("--keys", action="store_true", help="list every key, its default and limits")
@@ -151,12 +162,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, UsageError) as e:
+    except (ConfigError, UsageError, RecordingError, ScenarioError) as e:
         print(f"gym-station {args.command}: {e}", file=sys.stderr)
         return EXIT_USAGE
     except GymStationError as e:
         print(f"gym-station {args.command}: {e}", file=sys.stderr)
         return EXIT_FAULT
+    except BrokenPipeError:  # `gym-station analyze ... | head`: the reader left, not an error
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print(f"gym-station {args.command}: stopped", file=sys.stderr)
         return 130
@@ -201,6 +215,23 @@ def cmd_run(args) -> int:
     session = station_session(cfg, state)
     run_session(session, cfg, state, fullscreen=cfg.display.fullscreen and not args.windowed,
                 size=args.size, t_start=t_start)
+    return EXIT_OK
+
+
+def cmd_analyze(args) -> int:
+    import json
+
+    from .analyze import analyze_recording
+    from .kiosk_run import profiles_for
+
+    cfg = load_config(args.config)
+    result = analyze_recording(args.file, profiles_for(cfg), exercise=args.exercise,
+                               side=args.side)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        print()
+    else:
+        print(result.table())
     return EXIT_OK
 
 
@@ -318,6 +349,7 @@ def cmd_tare(args) -> int:
 
 
 COMMANDS = {
+    "analyze": cmd_analyze,
     "run": cmd_run,
     "demo": cmd_demo,
     "calibrate": cmd_calibrate,
