@@ -104,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="side (default: the recording's, else the exercise's first)")
     a.add_argument("--json", action="store_true", help="JSON on stdout")
 
+    b = sub.add_parser("bench", help="the performance figures on this machine",
+                       description="Measure the analysis chain, the HX711 reader against the "
+                                   "hx711 PyPI package on identical simulated chips (real time), "
+                                   "and the display loop (headless). Figures, never pass/fail.")
+    b.add_argument("--json", action="store_true", help="JSON object of named figures on stdout")
+    b.add_argument("--no-display", action="store_true", help="skip the display figures")
+    b.add_argument("--seconds", type=_seconds, default=3.0,
+                   help="real-time seconds per driver and display run (default 3)")
+
     c = sub.add_parser("config", help="check the configuration and print what it says",
                        description="Validate station.toml and print the plate it describes.")
     c.add_argument("--keys", action="store_true", help="list every key, its default and limits")
@@ -235,6 +244,21 @@ def cmd_analyze(args) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args) -> int:
+    import json
+
+    from .bench import render, run_bench
+
+    figures = run_bench(display=not args.no_display, driver_seconds=args.seconds,
+                        display_seconds=args.seconds)
+    if args.json:
+        json.dump(figures, sys.stdout, indent=2)
+        print()
+    else:
+        print(render(figures))
+    return EXIT_OK
+
+
 def cmd_config(args) -> int:
     if args.keys:
         print(describe_options())
@@ -349,6 +373,7 @@ def cmd_tare(args) -> int:
 
 
 COMMANDS = {
+    "bench": cmd_bench,
     "analyze": cmd_analyze,
     "run": cmd_run,
     "demo": cmd_demo,
