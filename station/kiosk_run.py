@@ -111,28 +111,93 @@ def screen_available() -> bool:
     return any(Path("/dev/dri").glob("card*"))
 
 
+class StationHardware:
+    """The optional button, LED and buzzer (``[io]``) around the kiosk.
+
+    The button's gpiozero thread hands its command to ``post`` (the display's ``post_command``:
+    a pygame event, so that thread never touches the kiosk); each frame the LED follows the screen
+    and each new cue sounds on the buzzer. With nothing fitted it does nothing.
+    """
+
+    LED_BY_SCREEN = {"idle": "idle", "ready": "ready", "live": "live", "summary": "ready",
+                     "fault": "fault"}
+    BUZZ_BY_CUE = {"rep_count": "rep", "hold_reached": "good", "set_done": "set_done",
+                   "toe_drive": "warning", "heel_drive": "warning", "short_hold": "warning",
+                   "too_fast": "warning"}
+
+    def __init__(self, cfg: Config, post, pin_factory=None):
+        from drivers.station_io import StationIO
+
+        from .view import UICommand
+
+        io = cfg.io
+        self.io = None
+        if io.button_pin is None and io.led_pin is None and io.buzzer_pin is None:
+            return
+        self.io = StationIO(io.button_pin, io.led_pin, io.buzzer_pin,
+                            on_command=lambda c: post(UICommand(c.kind)),
+                            pin_factory=pin_factory)
+
+    def on_frame(self, stats, view) -> None:
+        if self.io is not None:
+            state = self.LED_BY_SCREEN.get(view.screen, "idle")
+            if state != self.io.led_state:
+                self.io.show(state)
+
+    def cue(self, cue) -> None:
+        if self.io is not None and cue.kind in self.BUZZ_BY_CUE:
+            self.io.beep(self.BUZZ_BY_CUE[cue.kind])
+
+    def close(self) -> None:
+        if self.io is not None:
+            self.io.close()
+            self.io = None
+
+
+class _BuzzingKiosk:
+    """The kiosk, with each cue it hands the display also sounded on the buzzer."""
+
+    def __init__(self, kiosk: Kiosk, hardware: StationHardware):
+        self._kiosk = kiosk
+        self._hw = hardware
+
+    def __getattr__(self, name):
+        return getattr(self._kiosk, name)
+
+    def take_cues(self):
+        cues = self._kiosk.take_cues()
+        for c in cues:
+            self._hw.cue(c)
+        return cues
+
+
 def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
                 headless: bool = False, seconds: float | None = None,
                 screenshots: str | None = None, size: tuple[int, int] | None = None,
-                t_start: float | None = None):
+                t_start: float | None = None, pin_factory=None):
     """Run the display loop on a session until the window closes or ``seconds`` pass."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     if not headless and not screen_available():
         raise UsageError("no screen here (no X or Wayland display, no /dev/dri for KMSDRM): "
                          "try `gym-station demo --headless --seconds 60 --screenshots shots` "
                          "and look at the PNGs, or run under Xvfb")
-    from display.app import run_kiosk
+    from display.app import post_command, run_kiosk
     from display.input import athlete_callback
 
     athlete = athlete_callback(session.athlete) if session.athlete is not None else None
+    hardware = StationHardware(cfg, post_command, pin_factory=pin_factory)
+    kiosk = _BuzzingKiosk(session.kiosk, hardware) if hardware.io else session.kiosk
     with session.sampler:
-        stats = run_kiosk(
-            session.kiosk, session.drain, session.sampler.poll,
-            display_cfg=cfg.display, audio_cfg=cfg.audio, size=size, fullscreen=fullscreen,
-            headless=headless, seconds=seconds, screenshots=screenshots, clock=session.clock,
-            sound_cache_dir=state / "sounds", athlete=athlete,
-            phrases=cue_phrases(session.kiosk.profiles), title=cfg.station.name,
-            t_start=t_start)
+        try:
+            stats = run_kiosk(
+                kiosk, session.drain, session.sampler.poll,
+                display_cfg=cfg.display, audio_cfg=cfg.audio, size=size, fullscreen=fullscreen,
+                headless=headless, seconds=seconds, screenshots=screenshots,
+                clock=session.clock, sound_cache_dir=state / "sounds", athlete=athlete,
+                phrases=cue_phrases(session.kiosk.profiles), title=cfg.station.name,
+                t_start=t_start, on_frame=hardware.on_frame if hardware.io else None)
+        finally:
+            hardware.close()
     figures = stats.figures()
     log.info("kiosk stopped: %d frames, %d dropped, screens %s", stats.frames, stats.dropped,
              " -> ".join(stats.screens))
