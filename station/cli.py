@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 from drivers.errors import GymStationError, HardwareError, RecordingError, ScenarioError
@@ -166,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK if not e.code else EXIT_USAGE
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # gpiozero warns once per pin library it could not load; the reader's own error says it all
+    warnings.filterwarnings("ignore", message="Falling back from")
     if not args.command:
         parser.print_help()
         return EXIT_USAGE

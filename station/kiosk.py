@@ -429,7 +429,7 @@ def _fault_view(message: str) -> FaultView:
     if "not calibrated" in lower or "calibrate" in lower:
         return FaultView("The plate is not calibrated", text)
     if "restarting" in lower or "stopped" in lower:
-        return FaultView("The plate is restarting", text + ". This clears by itself.")
+        return FaultView("The plate is restarting", text)
     if "saturat" in lower:
         return FaultView("A load cell is overloaded", text)
     if "sent no word" in lower or "silent" in lower:

@@ -38,6 +38,8 @@ NAN = float("nan")
 #: Fault kinds the sampler reports (index into the shared counters).
 FAULT_KINDS = ("hardware", "timeout", "end_of_recording", "crash")
 MESSAGE_BYTES = 512
+#: Seconds between attempts to open a plate that failed to open.
+RETRY_OPEN_S = 2.0
 
 
 class SampleRing:
@@ -162,13 +164,15 @@ def _sample_loop(open_plate: Callable[[], SampleSource], ring: SampleRing, share
     """The sampler's body, in its process or thread: read, put, beat; report faults and go on."""
     if realtime:
         raise_priority()
-    try:
-        plate = open_plate()
-    except GymStationError as e:
-        shared.set_fault("hardware", str(e))
+    plate = None
+    while plate is None:  # a plate that cannot open yet (no calibration, no GPIO): keep trying
         shared.heartbeat.value = time.monotonic()
-        shared.stop.wait(1.0)  # the app restarts us; do not spin
-        return
+        try:
+            plate = open_plate()
+        except GymStationError as e:
+            shared.set_fault("hardware", str(e))
+            if shared.stop.wait(RETRY_OPEN_S):
+                return
     with plate:
         while not shared.stop.is_set():
             shared.heartbeat.value = time.monotonic()

@@ -239,3 +239,36 @@ def test_sampler_process_killed_mid_run_is_restarted_and_samples_flow_again(tmp_
         assert st.restarts == 1 and st.running and after
     finally:
         sampler.stop()
+
+
+def test_a_plate_that_cannot_open_yet_is_a_fault_until_it_can(monkeypatch):
+    from drivers.errors import NotCalibrated
+    from station import sampler as sampler_module
+
+    monkeypatch.setattr(sampler_module, "RETRY_OPEN_S", 0.01)
+    attempts = []
+
+    def open_plate():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise NotCalibrated("the plate is not calibrated yet; run `gym-station calibrate`")
+        return ScriptedPlate(n=100, fail_between=(0, 0))
+
+    sampler = Sampler(open_plate, mode="thread")
+    sampler.start()
+    try:
+        deadline = time.monotonic() + 10
+        faults = set()
+        got = []
+        while not sampler.poll().finished and time.monotonic() < deadline:
+            st = sampler.poll()
+            if st.fault:
+                faults.add(st.fault)
+            assert st.running
+            got += sampler.drain()
+            time.sleep(0.002)
+        got += sampler.drain()
+    finally:
+        sampler.stop()
+    assert len(attempts) == 3 and len(got) == 100
+    assert sampler.poll().fault is None and sampler.poll().faults["hardware"] == 2
