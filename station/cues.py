@@ -173,7 +173,9 @@ class CueEngine:
 
     # -- helpers ---------------------------------------------------------------------------
     def _count_text(self, live: Live) -> str:
-        return f"{live.good_reps}" if live.good_reps == live.reps else f"{live.reps}"
+        """"Good rep: 3 of 8": the rep's number in the set (every rep counts towards the set,
+        good or not) and the target."""
+        return f"Good rep: {live.reps} of {self.profile.reps}"
 
     def _cue(self, kind: str, t: float, text: str) -> Cue:
         return Cue(kind=kind, text=text, sound=SOUND[kind], priority=PRIORITY[kind], t=t)

@@ -117,7 +117,7 @@ def test_good_rep_count_and_set_done_wins_priority():
     for i in range(1, PROFILE.reps):
         d.live.reps = d.live.good_reps = i
         out = d.sample(lambda t, i=i: RepCompleted(t, rep(i)))
-        assert [(c.kind, c.text) for c in out] == [("rep_count", str(i))]
+        assert [(c.kind, c.text) for c in out] == [("rep_count", f"Good rep: {i} of 8")]
     d.live.reps = d.live.good_reps = PROFILE.reps
     out = d.sample(lambda t: RepCompleted(t, rep(PROFILE.reps)))
     assert [c.kind for c in out] == ["set_done"]  # one cue per sample: the highest priority
