@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 import pytest
+from screen_probe import mask, pixels, shows
 
 from display import theme as th
 from display import widgets as wd
@@ -22,35 +23,6 @@ SCREENS = ["idle", "ready", "live", "summary", "fault"]
 SENTINEL = (255, 0, 255)
 MARGIN = 24
 SHOTS = Path(os.environ.get("GYM_SHOTS", "/tmp/gym-shots"))
-
-
-def pixels(surface):
-    return pygame.surfarray.array3d(surface)
-
-
-def mask(surface, colour, rect=None):
-    m = np.all(pixels(surface) == np.array(colour), axis=2)
-    if rect is not None:
-        keep = np.zeros_like(m)
-        keep[rect.left:rect.right, rect.top:rect.bottom] = True
-        m &= keep
-    return m
-
-
-def shows(surface, theme, text, box, max_size, colour, bg, align="center"):
-    """True when ``surface`` shows ``text`` as the theme renders it into ``box`` over ``bg``."""
-    rendered = theme.line(text, box.width, box.height, max_size, colour)
-    r = rendered.get_rect()
-    if align == "left":
-        r.midleft = box.midleft
-    elif align == "right":
-        r.midright = box.midright
-    else:
-        r.center = box.center
-    expect = pygame.Surface(r.size)
-    expect.fill(bg)
-    expect.blit(rendered, (0, 0))
-    return bool(np.array_equal(pixels(expect), pixels(surface.subsurface(r))))
 
 
 def render(size, view, renderer=None):

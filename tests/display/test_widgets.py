@@ -7,6 +7,7 @@ import pygame
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from screen_probe import mask, pixels, shows
 
 from display import theme as th
 from display import widgets as wd
@@ -14,22 +15,6 @@ from display.layout import grid, split
 from station.view import PHASE_CODES, Cue, Trace
 
 Rect = pygame.Rect
-
-
-def pixels(surface: pygame.Surface) -> np.ndarray:
-    """(w, h, 3) copy of the surface's colours."""
-    return pygame.surfarray.array3d(surface)
-
-
-def mask(surface: pygame.Surface, colour, rect: Rect | None = None) -> np.ndarray:
-    """Boolean (w, h) array of the pixels exactly ``colour`` (only inside ``rect`` if given)."""
-    arr = pixels(surface)
-    m = np.all(arr == np.array(colour), axis=2)
-    if rect is not None:
-        keep = np.zeros_like(m)
-        keep[rect.left:rect.right, rect.top:rect.bottom] = True
-        m &= keep
-    return m
 
 
 def fresh(size=(800, 480), colour=th.BG) -> pygame.Surface:
@@ -291,23 +276,6 @@ def test_rep_bars_are_as_tall_as_the_values_and_coloured_by_target(theme):
 
 def test_bar_heights():
     assert wd.bar_heights([0.0, 0.5, 1.0, 2.0, None], 1.0, 100) == [0, 50, 100, 100, 0]
-
-
-# -- text widgets -----------------------------------------------------------------------------
-def shows(surface, theme, text, box, max_size, colour, bg, align="center"):
-    """True when ``surface`` shows ``text`` exactly as the theme renders it into ``box``."""
-    rendered = theme.line(text, box.width, box.height, max_size, colour)
-    r = rendered.get_rect()
-    if align == "left":
-        r.midleft = box.midleft
-    elif align == "right":
-        r.midright = box.midright
-    else:
-        r.center = box.center
-    expect = pygame.Surface(r.size)
-    expect.fill(bg)
-    expect.blit(rendered, (0, 0))
-    return bool(np.array_equal(pixels(expect), pixels(surface.subsurface(r))))
 
 
 def test_rep_counter_shows_the_count(theme):
