@@ -32,15 +32,26 @@ Ground truth (what the analysis is compared with), all in seconds of athlete tim
 
 * ``start`` = start of drive: the instant the foot load leaves the bottom level and starts to rise.
 * ``drive_end`` = top: the instant the minimum-jerk rise reaches the top level (lockout).
-* ``lower_start``: the instant the load starts to fall from the top level; the hold is
-  ``lower_start - drive_end`` (the hold seconds).
-* ``end``: the instant the load is back at the bottom level; ``lower_s = end - lower_start``.
+* ``lower_start``: the instant the load starts to fall from the top level (the model's);
+  ``drive_s = drive_end - start``, ``lower_s = end - lower_start`` (movement durations).
+* ``end``: the instant the load is back at the bottom level.
+* the hold (``hold_start``, ``hold_end``, ``hold_s``) is not the model's segment, which sway
+  makes unobservable, but the station's definition (:func:`top_band_hold`, the same rule as
+  ``station.reps.top_band_hold``) applied to the model's force, sway included, on a 1 ms grid:
+  from the drive's overshoot settling to within :data:`HOLD_SETTLED` x the range above the top
+  level until the load leaves :data:`HOLD_BAND` x the range below it for good. It includes the
+  first, slow part of the minimum-jerk lowering (about a fifth of ``lower_s``).
 * ``heel_share``: the mean of heel/(heel+forefoot) of the model (sway included) over the drive,
   on a 1 ms grid; ``peak_n`` the largest total force during the rep.
 * ``faults``: what the scenario made: ``toe_drive`` (``toe_rep`` or heel share below
   :data:`TOE_DRIVE_BELOW`), ``short_hold`` (``no_hold_rep`` or hold below
   :data:`SHORT_HOLD_BELOW_S`), ``too_fast`` (``rushed_rep`` or lowering below
   :data:`TOO_FAST_BELOW_S`). A plain ``rep`` whose numbers fall in a fault zone must say so.
+  So that the judgement is well-posed, the athlete keeps every rep's numbers at least a margin
+  away from the zone's edge (:data:`TOE_DRIVE_MARGIN`, :data:`HOLD_MARGIN_S`,
+  :data:`LOWER_MARGIN_S`; jitter never crosses it): an intended hold whose truth, with this
+  seed's sway, would come within :data:`HOLD_MARGIN_S` of :data:`SHORT_HOLD_BELOW_S` is
+  lengthened (a good hold) or shortened towards none (a short one) until it does not.
 * ``step_on``: the instant force starts to rise from zero; ``step_off``: the instant it is zero.
 """
 
@@ -61,10 +72,23 @@ G = 9.81
 SIDES = ("left", "right")
 FAULTS = ("toe_drive", "short_hold", "too_fast")
 # Fault zones, as in config/exercises.toml's single-leg hip thrust profile (share_threshold,
-# hold_target_s, min_lower_s): a scenario's intended faults mean what the station will judge.
+# hold_target_s, min_lower_s; tests/drivers/test_athlete.py checks they agree): a scenario's
+# intended faults mean what the station will judge.
 TOE_DRIVE_BELOW = 0.6
 SHORT_HOLD_BELOW_S = 1.0
 TOO_FAST_BELOW_S = 1.5
+# How far a rep's numbers stay from a zone's edge (well beyond what the station may be off by:
+# 0.03 heel share, one sample + 30 ms of hold at 10 SPS).
+TOE_DRIVE_MARGIN = 0.1
+HOLD_MARGIN_S = 0.2
+LOWER_MARGIN_S = 0.25
+# A hold meant to be short cannot come with a slower lowering than this (see _rep_faults).
+SHORT_HOLD_MAX_LOWER_S = 2.4
+# The hold's definition (station/reps.py uses the same numbers): the top band reaches
+# HOLD_BAND x the range below the top level, the overshoot has settled within HOLD_SETTLED
+# x the range above it.
+HOLD_BAND = 0.08
+HOLD_SETTLED = 0.15
 MASS_RANGE_KG = (20.0, 250.0)
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "config" / "scenarios"
 TRUTH_GRID_S = 0.001
@@ -145,6 +169,15 @@ class _Track:
         self._append(t, now, 0.0)
         self._append(t + duration, value, 0.0)
 
+    def mark(self) -> int:
+        """A bookmark for :meth:`undo`: the number of keyframes now."""
+        return len(self._t)
+
+    def undo(self, mark: int) -> None:
+        """Drop the keyframes added since ``mark`` (a plan being reconsidered)."""
+        del self._t[mark:], self._v[mark:], self._b[mark:]
+        self._arrays = None
+
     def _append(self, t: float, value: float, bump: float) -> None:
         self._t.append(float(t))
         self._v.append(float(value))
@@ -163,6 +196,50 @@ class _Track:
         s = np.clip((t - kt[i]) / span, 0.0, 1.0)
         value = kv[i] + (kv[i + 1] - kv[i]) * min_jerk(s) + kb[i + 1] * overshoot(s)
         return np.where(t <= kt[0], kv[0], value)
+
+
+def top_band_hold(t: np.ndarray, load: np.ndarray, bottom: float, band: float = HOLD_BAND,
+                  settled: float = HOLD_SETTLED) -> tuple[float, float, float]:
+    """``(hold_start, hold_end, top)`` of one rep's load on a fine time grid ``t`` (from the
+    start of the drive on; ``bottom`` is the level before it): the hold's definition, as in
+    ``station.reps.top_band_hold`` (this is the reference the truth uses; tests check both agree).
+
+    ``peak``: the highest load; ``half``: the first time after it the load is below
+    ``bottom + (peak - bottom) / 2``. ``top``: the median load from ``peak`` to ``half``,
+    refined twice as the median of the loads within 15 % of the range of it; ``range = top -
+    bottom``. ``hold_end``: the last time before ``half`` the load is at or above ``top - band x
+    range``. ``hold_start``: the first time after ``peak`` the load is at or below ``top +
+    settled x range`` (or, without such an overshoot, the first time it reaches ``top - band x
+    range``). If the hold would be negative both are their midpoint.
+    """
+    ip = int(np.argmax(load))
+    peak = float(load[ip])
+    below = np.flatnonzero(load[ip:] < bottom + 0.5 * (peak - bottom))
+    im = ip + int(below[0]) if below.size else len(load) - 1
+    top_part = load[ip:im + 1]
+    top = float(np.median(top_part))
+    for _ in range(2):
+        near = top_part[np.abs(top_part - top) <= 0.15 * (top - bottom)]
+        if near.size:
+            top = float(np.median(near))
+    span = top - bottom
+    low, high = top - band * span, top + settled * span
+
+    def crossing(i: int, level: float) -> float:  # between grid points i and i + 1
+        i = min(max(i, 0), len(load) - 2)
+        a, b = load[i], load[i + 1]
+        f = 0.5 if a == b else min(max((level - a) / (b - a), 0.0), 1.0)
+        return float(t[i] + f * (t[i + 1] - t[i]))
+
+    in_band = np.flatnonzero(top_part >= low)
+    hold_end = crossing(ip + int(in_band[-1]), low) if in_band.size else float(t[ip])
+    if peak > high:
+        hold_start = crossing(ip + int(np.flatnonzero(top_part <= high)[0]) - 1, high)
+    else:
+        hold_start = crossing(int(np.flatnonzero(load[:ip + 1] >= low)[0]) - 1, low)
+    if hold_end < hold_start:
+        hold_start = hold_end = 0.5 * (hold_start + hold_end)
+    return hold_start, hold_end, top
 
 
 class _Sway:
@@ -423,6 +500,17 @@ def _rep_faults(kind: str, p: dict) -> tuple[str, ...]:
             raise ScenarioError(f"{what}: list {fault!r} in faults or use another kind")
         if fault in faults and not in_zone:
             raise ScenarioError(f"fault {fault!r} is intended but {what} is not in its zone")
+    if "short_hold" in faults and p["lower_s"] > SHORT_HOLD_MAX_LOWER_S:
+        raise ScenarioError(f"a short hold needs lower_s <= {SHORT_HOLD_MAX_LOWER_S} s, not "
+                            f"{p['lower_s']}: the first fifth of a slow lowering is still in "
+                            "the top band, which alone would be a hold near the target")
+    edges = (("heel_share", TOE_DRIVE_BELOW, TOE_DRIVE_MARGIN, "toe-drive"),
+             ("lower_s", TOO_FAST_BELOW_S, LOWER_MARGIN_S, "too-fast"))
+    for key, edge, margin, name in edges:
+        if abs(p[key] - edge) < margin - 1e-9:
+            raise ScenarioError(f"{key} {p[key]} is within {margin} of the {name} edge {edge}: "
+                                f"too close for a clear judgement; use at most "
+                                f"{edge - margin:g} or at least {edge + margin:g}")
     return tuple(f for f in FAULTS if f in faults)
 
 
@@ -457,8 +545,8 @@ class RepTruth:
     side: str
     kind: str
     start: float        # start of drive
-    drive_end: float    # top reached
-    lower_start: float  # hold ends, lowering starts
+    drive_end: float    # top reached (the model's lockout)
+    lower_start: float  # lowering starts (the model's)
     end: float          # back at the bottom level
     drive_s: float
     hold_s: float
@@ -466,6 +554,8 @@ class RepTruth:
     heel_share: float   # mean heel/(heel+forefoot) during the drive
     peak_n: float       # largest total force during the rep
     faults: tuple[str, ...] = ()
+    hold_start: float = 0.0  # the hold, by the station's definition (top_band_hold)
+    hold_end: float = 0.0
 
     @property
     def good(self) -> bool:
@@ -565,23 +655,26 @@ class ScriptedAthlete(_Body):
         return t
 
     def _jittered(self, value: float, nominal_in_zone: bool, threshold: float,
-                  relative: bool = True) -> float:
+                  relative: bool = True, margin: float = 0.0) -> float:
         j = self.body.jitter
         if j == 0:
             return value
         factor = self.rng.uniform(-j, j)
         out = value * (1 + factor) if relative else value + factor * 0.5
-        if (out < threshold) != nominal_in_zone:
+        if (out < threshold) != nominal_in_zone or (
+                abs(out - threshold) < margin <= abs(value - threshold)):
             return value  # jitter never changes what the scenario meant
         return out
 
     def _rep(self, t: float, step: Step, side: str, set_index: int) -> float:
         b, p = self.body, step.params
         drive = self._jittered(p["drive_s"], False, 0.0)
+        short = "short_hold" in p["faults"]
         hold = self._jittered(p["hold_s"], p["hold_s"] < SHORT_HOLD_BELOW_S, SHORT_HOLD_BELOW_S)
-        lower = self._jittered(p["lower_s"], p["lower_s"] < TOO_FAST_BELOW_S, TOO_FAST_BELOW_S)
+        lower = self._jittered(p["lower_s"], p["lower_s"] < TOO_FAST_BELOW_S, TOO_FAST_BELOW_S,
+                               margin=LOWER_MARGIN_S)
         heel = self._jittered(p["heel_share"], p["heel_share"] < TOE_DRIVE_BELOW,
-                              TOE_DRIVE_BELOW, relative=False)
+                              TOE_DRIVE_BELOW, relative=False, margin=TOE_DRIVE_MARGIN)
         top = b.bottom_share + p["depth"] * (b.top_share - b.bottom_share)
         # sized so the load peaks near peak * top at 60 % of the drive
         bump = (p["peak"] - 1.0) * top + (1.0 - float(min_jerk(0.6))) * (top - b.bottom_share)
@@ -590,17 +683,42 @@ class ScriptedAthlete(_Body):
             self.load.to(t, t + bottom_s, b.bottom_share)
             bottom_s += 0.5
         start = t + bottom_s
-        drive_end = start + drive
-        lower_start = drive_end + hold
-        end = lower_start + lower
-        self.load.to(start, drive_end, top, bump=bump)
-        self.heel.to(max(start, self.heel.end), max(start, self.heel.end) + 0.15 * drive, heel)
-        self.load.to(lower_start, end, b.bottom_share)
-        self.heel.to(max(lower_start, self.heel.end), end, b.setup_heel_share)
+        marks = self.load.mark(), self.heel.mark()
+        # the hold as the station defines it depends on this seed's sway: keep it clearly on
+        # the scenario's side of the short-hold edge (see the module docstring)
+        for _ in range(8):
+            drive_end = start + drive
+            lower_start = drive_end + hold
+            end = lower_start + lower
+            self.load.to(start, drive_end, top, bump=bump)
+            self.heel.to(max(start, self.heel.end), max(start, self.heel.end) + 0.15 * drive,
+                         heel)
+            self.load.to(lower_start, end, b.bottom_share)
+            self.heel.to(max(lower_start, self.heel.end), end, b.setup_heel_share)
+            band = self._band_hold(start, end)
+            held = band[1] - band[0]
+            if short and held > SHORT_HOLD_BELOW_S - HOLD_MARGIN_S and hold > 0.0:
+                hold = max(0.0, hold - (held - SHORT_HOLD_BELOW_S + HOLD_MARGIN_S) - 0.02)
+            elif not short and held < SHORT_HOLD_BELOW_S + HOLD_MARGIN_S:
+                hold += SHORT_HOLD_BELOW_S + HOLD_MARGIN_S - held + 0.02
+            else:
+                break
+            self.load.undo(marks[0])
+            self.heel.undo(marks[1])
         self._reps.append({"set_index": set_index, "side": side, "kind": step.kind,
                            "start": start, "drive_end": drive_end, "lower_start": lower_start,
-                           "end": end, "faults": p["faults"]})
+                           "end": end, "faults": p["faults"], "hold": band})
         return end
+
+    def _band_hold(self, start: float, end: float) -> tuple[float, float]:
+        """The hold of the rep from ``start`` to ``end`` by the station's definition."""
+        t = np.arange(start - 0.4, end + TRUTH_GRID_S, TRUTH_GRID_S)
+        f = self.forces(t)
+        load = f.heel + f.forefoot
+        bottom = float(np.median(load[t <= start]))
+        after = t >= start
+        hold_start, hold_end, _ = top_band_hold(t[after], load[after], bottom)
+        return hold_start, hold_end
 
     def _measure_truth(self) -> GroundTruth:
         reps = []
@@ -612,13 +730,14 @@ class ScriptedAthlete(_Body):
             share = float(np.mean(f.heel / np.maximum(total, 1e-9)))
             whole = np.arange(r["start"], r["end"] + TRUTH_GRID_S, TRUTH_GRID_S)
             fw = self.forces(whole)
+            hold_start, hold_end = r["hold"]
             reps.append(RepTruth(
                 index=i, set_index=r["set_index"], side=r["side"], kind=r["kind"],
                 start=r["start"], drive_end=r["drive_end"], lower_start=r["lower_start"],
                 end=r["end"], drive_s=r["drive_end"] - r["start"],
-                hold_s=r["lower_start"] - r["drive_end"], lower_s=r["end"] - r["lower_start"],
+                hold_s=hold_end - hold_start, lower_s=r["end"] - r["lower_start"],
                 heel_share=share, peak_n=float(np.max(fw.heel + fw.forefoot)),
-                faults=tuple(r["faults"])))
+                faults=tuple(r["faults"]), hold_start=hold_start, hold_end=hold_end))
         return GroundTruth(scenario=self.scenario.name, mass_kg=self.body.mass_kg,
                            duration_s=self.duration_s, reps=tuple(reps), step_on=tuple(self._on),
                            step_off=tuple(self._off), sides=tuple(self._on_sides))

@@ -35,8 +35,6 @@ __all__ = [
     "SetSummary", "SteppedOff", "SteppedOn",
 ]
 
-_NAN = float("nan")
-
 #: Samples used to estimate the rate when none is given.
 _RATE_PROBE = 5
 
@@ -91,7 +89,6 @@ class Analyzer:
         self._signal = self.profile.rep_signal
         self._probe: list[Sample] = []
         self._last_t: float | None = None
-        self._t_prev: float | None = None
         self._tracker = SetTracker(self.profile.id, side)
         self.rate_hz: float | None = None
         if rate_hz is not None:
@@ -139,10 +136,6 @@ class Analyzer:
         fore = self._fore.step(s.forefoot)
         total = heel + fore
         share = self.gate.share(heel, fore)
-        heel_g = self._heel.m  # spike-gated, one sample late: at the previous sample's time
-        fore_g = self._fore.m
-        total_g = heel_g + fore_g
-        share_g = self.gate.share(heel_g, fore_g)
         live = self.live
         det = self.detector
 
@@ -150,19 +143,16 @@ class Analyzer:
         if change is not None:
             self._presence_changed(change, t, total, events)
             self._rep_events(events, 0)
-        sig = self._signal
-        if sig == "load":
-            x, xg = total, total_g
-        elif sig == "forefoot":
-            x, xg = fore, fore_g
+        if self._signal == "load":
+            x = total
+        elif self._signal == "forefoot":
+            x = fore
         else:
-            x, xg = heel, heel_g
-        t_g = t if self._t_prev is None else self._t_prev
-        self._t_prev = t
+            x = heel
         if self.presence.on:
             n = len(events)
-            det.step(t, x, total >= self.presence.off_n, events, t_g, xg, total_g,
-                     _NAN if share_g is None else share_g)
+            # the rep's numbers are measured on the samples themselves (no filter delay)
+            det.step(t, x, total >= self.presence.off_n, events, s.heel, s.forefoot)
             if len(events) > n:
                 self._rep_events(events, n)
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from drivers.athlete import (
+    HOLD_MARGIN_S,
     SCENARIO_DIR,
+    SHORT_HOLD_BELOW_S,
     TOE_DRIVE_BELOW,
     G,
     KeyboardAthlete,
@@ -47,8 +49,49 @@ def test_every_shipped_scenario_loads_and_runs(name):
     for rep in truth.reps:
         assert rep.start < rep.drive_end <= rep.lower_start < rep.end
         assert rep.drive_s == pytest.approx(rep.drive_end - rep.start)
-        assert rep.hold_s == pytest.approx(rep.lower_start - rep.drive_end)
         assert rep.lower_s == pytest.approx(rep.end - rep.lower_start)
+        # the hold is the station's top band on the model's force: from about lockout into the
+        # slow first part of the lowering
+        assert rep.hold_s == pytest.approx(rep.hold_end - rep.hold_start)
+        assert rep.drive_end - 0.25 < rep.hold_start < rep.drive_end + 0.5
+        assert rep.lower_start - 0.5 < rep.hold_end < rep.lower_start + 0.4 * rep.lower_s
+        # a clear margin from the short-hold edge, on the side the scenario meant
+        if "short_hold" in rep.faults:
+            assert rep.hold_s <= SHORT_HOLD_BELOW_S - HOLD_MARGIN_S + 1e-9
+        else:
+            assert rep.hold_s >= SHORT_HOLD_BELOW_S + HOLD_MARGIN_S - 1e-9
+
+
+def test_fault_zones_agree_with_the_hip_thrust_profile():
+    """drivers/ cannot import station/: the athlete keeps the zones as constants, read here."""
+    import tomllib
+
+    from drivers.athlete import HOLD_BAND, HOLD_SETTLED, TOO_FAST_BELOW_S
+
+    path = SCENARIO_DIR.parent / "exercises.toml"
+    hip = tomllib.loads(path.read_text())["profiles"]["single_leg_hip_thrust"]
+    assert TOE_DRIVE_BELOW == hip["share_threshold"] == 0.6
+    assert SHORT_HOLD_BELOW_S == hip["hold_target_s"] == 1.0
+    assert TOO_FAST_BELOW_S == hip["min_lower_s"] == 1.5
+    import station.reps as reps
+
+    assert (HOLD_BAND, HOLD_SETTLED) == (reps.HOLD_BAND, reps.HOLD_SETTLED)
+
+
+def test_margins_keep_scenarios_clear_of_the_zone_edges():
+    base = [{"kind": "step_on"}]
+    for rep, words in (({"kind": "rep", "heel_share": 0.65}, "heel_share 0.65 is within 0.1"),
+                       ({"kind": "rep", "lower_s": 1.6}, "lower_s 1.6 is within 0.25")):
+        with pytest.raises(ScenarioError, match=words):
+            parse_scenario(_scenario(base + [rep]), source="edge.toml")
+    # a hold meant to be short is kept short even with a slow lowering and a long nominal hold
+    scenario = parse_scenario(_scenario(base + [
+        {"kind": "no_hold_rep", "hold_s": 0.6, "lower_s": 2.4, "count": 3}]))
+    for seed in range(4):
+        for rep in ScriptedAthlete(scenario, seed=seed).truth.reps:
+            assert rep.hold_s <= SHORT_HOLD_BELOW_S - HOLD_MARGIN_S
+    with pytest.raises(ScenarioError, match="a short hold needs lower_s <= 2.4 s"):
+        parse_scenario(_scenario(base + [{"kind": "no_hold_rep", "lower_s": 2.8}]))
 
 
 def test_demo_has_the_promised_shape(demo):
@@ -133,7 +176,7 @@ def test_intended_faults_follow_the_scenario():
     assert kinds[5] == ("rushed_rep", ("too_fast",), False)
     assert kinds[6][1] == ("toe_drive", "short_hold", "too_fast")
     by_kind = {r.kind: r for r in truth.reps}
-    assert by_kind["no_hold_rep"].hold_s < 0.3
+    assert by_kind["no_hold_rep"].hold_s < SHORT_HOLD_BELOW_S - HOLD_MARGIN_S
     assert by_kind["rushed_rep"].lower_s < 0.6
     assert truth.to_json()["reps"][1]["faults"] == ["toe_drive"]
 
