@@ -11,7 +11,7 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import CalibrationError
@@ -62,7 +62,7 @@ class Calibration:
         """Days since the mass calibration, or ``None`` if never calibrated with a mass."""
         if not self.calibrated_at:
             return None
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return (now - datetime.fromisoformat(self.calibrated_at)).total_seconds() / 86400.0
 
     def to_json(self) -> dict:
@@ -137,4 +137,4 @@ class Calibration:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
