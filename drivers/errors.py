@@ -102,3 +102,13 @@ class DisplayError(GymStationError, RuntimeError):
 
 class UnknownScreen(GymStationError, ValueError):
     """A view asked the display for a screen it does not have (a station/display mismatch)."""
+
+
+class UsageLogError(GymStationError, OSError):
+    """The usage log's database cannot be used (a newer schema, a file that is not a database, a
+    report or export asked of a log that does not exist)."""
+
+
+class FacilitySyncError(UsageLogError):
+    """The facility's PostgreSQL server could not take the station's records (the message names
+    the server with its password masked)."""

@@ -54,6 +54,15 @@ def _gpio(text: str) -> int:
     return value
 
 
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-03-31") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gym-station",
@@ -156,6 +165,37 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tare", help="re-zero the empty plate",
                    description="Average the empty plate's readings into a new zero. Refused "
                                "while someone stands on the plate or it moves.")
+
+    u = sub.add_parser("usage", help="who used the station, how much and how well",
+                       description="Sessions, minutes on the plate, reps, good-rep rate, mean "
+                                   "heel share and hold, per station, athlete, exercise or day, "
+                                   "from this station's usage log (the state directory), or "
+                                   "with --facility from the facility's PostgreSQL "
+                                   "(storage.postgres_url).")
+    u.add_argument("--since", type=_date, metavar="DATE", help="first day (YYYY-MM-DD)")
+    u.add_argument("--until", type=_date, metavar="DATE", help="last day, included")
+    u.add_argument("--by", choices=("station", "athlete", "exercise", "day"), default="station",
+                   help="one row per station (default), athlete, exercise or day")
+    u.add_argument("--csv", type=Path, metavar="FILE", help="also write the rows to a CSV file")
+    u.add_argument("--facility", action="store_true",
+                   help="every station of the facility, from storage.postgres_url")
+
+    ath = sub.add_parser("athlete", help="an athlete's data out of the usage log, or gone",
+                         description="Export everything the station's usage log holds about an "
+                                     "athlete, or delete it (logged as an event without the "
+                                     "athlete's id or name; the facility's copy follows at the "
+                                     "next push).")
+    actions = ath.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ex = actions.add_parser("export", help="JSON (default) or CSV of one athlete's data",
+                            description="Write one athlete's sessions, sets, reps and cues.")
+    ex.add_argument("id", help="the athlete's roster id")
+    ex.add_argument("--format", choices=("json", "csv"), default="json",
+                    help="json (everything) or csv (one line per rep)")
+    ex.add_argument("--out", type=Path, metavar="FILE", help="write here instead of stdout")
+    de = actions.add_parser("delete", help="remove one athlete's data",
+                            description="Remove the athlete and all their sessions, sets, reps "
+                                        "and cues from this station's log.")
+    de.add_argument("id", help="the athlete's roster id")
     return p
 
 
@@ -362,6 +402,7 @@ def cmd_calibrate(args) -> int:
     cfg, state, plate = _hardware_plate(args)
     with plate:
         walk_calibration(plate, cfg.plate.layout, args.mass, calibration_file(state))
+    _log_event(state, cfg, "calibration", {"mass_kg": args.mass})
     return EXIT_OK
 
 
@@ -372,6 +413,88 @@ def cmd_tare(args) -> int:
     cfg, state, plate = _hardware_plate(args)
     with plate:
         tare(plate, calibration_file(state))
+    _log_event(state, cfg, "tare", {})
+    return EXIT_OK
+
+
+def _log_event(state, cfg, kind: str, detail: dict) -> None:
+    """Note a calibration or tare in the usage log; a log that cannot be written is only warned
+    about (the calibration itself is saved)."""
+    import sqlite3
+    import time
+
+    from .usage_report import record_event
+
+    try:
+        record_event(state, cfg.station.id, kind, detail, time.time)
+    except (sqlite3.Error, OSError) as e:
+        log.warning("usage log: could not note the %s (%s)", kind, e)
+
+
+def cmd_usage(args) -> int:
+    import time
+
+    from .usage_report import (
+        facility_source,
+        local_source,
+        record_event,
+        render_table,
+        usage_csv,
+        usage_rows,
+    )
+
+    cfg = load_config(args.config)
+    if args.since and args.until and args.since > args.until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}")
+    if args.facility:
+        source = facility_source(cfg.storage.postgres_url)
+    else:
+        source = local_source(state_dir(args.state_dir))
+    with source:
+        rows = usage_rows(source, since=args.since, until=args.until, by=args.by)
+    print(f"usage from {source.name}")
+    print(render_table(rows, args.by))
+    if args.csv:
+        usage_csv(rows, args.csv, args.by)
+        print(f"wrote {len(rows)} rows to {args.csv}")
+        if not args.facility:
+            record_event(state_dir(args.state_dir), cfg.station.id, "export",
+                         {"what": "usage", "by": args.by, "rows": len(rows)}, time.time)
+    return EXIT_OK
+
+
+def cmd_athlete(args) -> int:
+    import json
+    import time
+
+    from .usage_report import athlete_csv, athlete_data, delete_athlete, record_event
+
+    cfg = load_config(args.config)
+    state = state_dir(args.state_dir)
+    if args.action == "delete":
+        counts = delete_athlete(state, args.id, cfg.station.id, time.time,
+                                facility=bool(cfg.storage.postgres_url))
+        print(f"deleted athlete {args.id}: {counts['sessions']} sessions, {counts['reps']} reps, "
+              f"{counts['sets']} sets, {counts['cues']} cues")
+        if cfg.storage.postgres_url:
+            print("the facility's copy is deleted at the station's next push")
+        return EXIT_OK
+    data = athlete_data(state, args.id)
+    if args.format == "json":
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    else:
+        text = athlete_csv(data, args.out)
+        if not args.out:
+            sys.stdout.write(text)
+    record_event(state, cfg.station.id, "export",
+                 {"what": "athlete", "format": args.format,
+                  "sessions": len(data["sessions"])}, time.time)
+    if args.out:
+        print(f"wrote {len(data['sessions'])} sessions to {args.out}")
     return EXIT_OK
 
 
@@ -385,6 +508,8 @@ COMMANDS = {
     "config": cmd_config,
     "record": cmd_record,
     "check": cmd_check,
+    "usage": cmd_usage,
+    "athlete": cmd_athlete,
 }
 
 __all__ = ["main", "build_parser", "HardwareError"]

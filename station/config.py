@@ -112,7 +112,25 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "led_pin": Option(int, -1, "BCM GPIO of the status LED; -1: none.", min=-1, max=27),
         "buzzer_pin": Option(int, -1, "BCM GPIO of an active buzzer; -1: none.", min=-1, max=27),
     },
+    "storage": {
+        "postgres_url": Option(str, "", "The facility's PostgreSQL (postgresql://user:password@host"
+                               "/db); the station also pushes its usage log there. Empty: this "
+                               "station only. $GYM_STATION_POSTGRES_URL overrides it (keep the "
+                               "password out of the file)."),
+        "memory_bound": Option(int, 20000, "Usage-log records held in memory while the disk "
+                               "cannot be written; past this they are counted as lost.",
+                               min=100, max=1000000),
+        "commit_interval_s": Option(float, 0.25, "Longest wait before queued usage records are "
+                                    "committed (a rep is durable within this plus the disk's "
+                                    "time).", min=0.01, max=1.0),
+        "push_interval_s": Option(float, 5.0, "Seconds between pushes to the facility's "
+                                  "PostgreSQL (and between retries while it is away).",
+                                  min=0.5, max=3600),
+    },
 }
+
+#: The environment variable that provides (and overrides) ``storage.postgres_url``.
+POSTGRES_URL_ENV = "GYM_STATION_POSTGRES_URL"
 
 CELL_OPTIONS: dict[str, Option] = {
     "name": Option(str, "", "Label for reports and messages, e.g. \"heel\".", required=True),
@@ -178,6 +196,22 @@ class IOConfig:
 
 
 @dataclass(frozen=True)
+class StorageConfig:
+    """The usage log: the facility's PostgreSQL (empty: none) and the writer's bounds."""
+
+    postgres_url: str
+    memory_bound: int
+    commit_interval_s: float
+    push_interval_s: float
+
+    def __repr__(self) -> str:  # the URL may hold a password: never print it
+        shown = "set" if self.postgres_url else "none"
+        return (f"StorageConfig(postgres_url=<{shown}>, memory_bound={self.memory_bound}, "
+                f"commit_interval_s={self.commit_interval_s}, "
+                f"push_interval_s={self.push_interval_s})")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration, and the file it came from."""
 
@@ -188,6 +222,7 @@ class Config:
     display: DisplayConfig
     audio: AudioConfig
     io: IOConfig
+    storage: StorageConfig
 
 
 def config_path(explicit: str | os.PathLike | None = None) -> Path:
@@ -266,7 +301,23 @@ def parse_config(raw: dict, path: str | os.PathLike = "<config>") -> Config:
         audio=AudioConfig(**{**values["audio"],
                              "quiet_hours": _quiet_hours(values["audio"]["quiet_hours"], path)}),
         io=IOConfig(**io),
+        storage=StorageConfig(**{**values["storage"],
+                                 "postgres_url": _postgres_url(values["storage"]["postgres_url"],
+                                                               path)}),
     )
+
+
+def _postgres_url(text: str, path: Path) -> str:
+    """``storage.postgres_url``, or ``$GYM_STATION_POSTGRES_URL`` when set (it wins): a
+    ``postgresql://`` URL, a libpq ``key=value`` string, or empty. The value is never echoed."""
+    env = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    url = env or text.strip()
+    where = POSTGRES_URL_ENV if env else "storage.postgres_url"
+    if url and not (url.startswith(("postgresql://", "postgres://")) or "=" in url):
+        raise ConfigError(f"{path}: {where} is not a PostgreSQL address; it must be like "
+                          "postgresql://user:password@host:5432/db or empty", str(path),
+                          "storage.postgres_url")
+    return url
 
 
 def _quiet_hours(text: str, path: Path):

@@ -16,13 +16,18 @@ Screens (``station.view.SCREENS``)::
 Time is the samples' own: timeouts and the cue banner count plate seconds, never the wall clock.
 The analysis runs from the moment a side is chosen, so the set's first rep is measured in full
 even when the athlete starts before touching the screen (lying on a bench, they often cannot).
+
+Usage log: an optional ``log`` (a :class:`station.usage_recorder.SessionRecorder`) is told when a
+session starts (the first set after idle, or a new athlete or exercise), of each completed rep,
+each set completed, each cue shown, each change of fault, coach changes, and when the session
+ends; each call only queues a row. Its warning (disk full, read-only) shows as the screen's note.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -89,8 +94,9 @@ class Kiosk:
 
     def __init__(self, profiles: ProfileBook, *, station_name: str = "gym-station",
                  roster: Sequence[Athlete] = (), four_cell: bool = False,
-                 rate_hz: float | None = None):
+                 rate_hz: float | None = None, log=None):
         self.profiles = profiles
+        self.log = log
         self.station_name = station_name
         self.roster = list(roster)
         self.four_cell = four_cell
@@ -138,6 +144,9 @@ class Kiosk:
         self.profiles.get(exercise_id)  # refuses an unknown exercise
         key = exercise_id if athlete_id is None else f"{athlete_id}:{exercise_id}"
         self.coach_targets[key] = targets
+        if self.log is not None:
+            self.log.event("coach_change", {"exercise": exercise_id, "athlete_id": athlete_id,
+                                            **asdict(targets)})
 
     def _new_analysis(self) -> None:
         profile = self.profile
@@ -174,7 +183,7 @@ class Kiosk:
         if self.screen == "summary" and self._summary_since is not None \
                 and not self.analyzer.live.on_plate \
                 and self.now - self._summary_since > SUMMARY_IDLE_S:
-            self._go_idle()
+            self._go_idle("timeout", self._summary_since)
 
     def _on_event(self, e) -> None:
         if isinstance(e, SteppedOn):
@@ -188,6 +197,9 @@ class Kiosk:
             self._record.reps.append(e.rep)
             if self.screen == "ready":
                 self._start_live()
+            if self.log is not None:
+                self.log.rep_completed(e.rep, exercise=self._profile_id, side=self._record.side,
+                                       set_index=self._record.index)
         elif isinstance(e, SetCompleted):
             self._finish_set(e.summary)
 
@@ -242,9 +254,9 @@ class Kiosk:
         """A touch, a key or the station button asked for something."""
         kind, value = command.kind, command.value
         if kind == "home":
-            self._go_idle()
+            self._go_idle("home")
         elif kind == "button_hold":
-            self._go_idle()
+            self._go_idle("button_hold")
         elif kind == "button_press":
             self._button()
         elif kind == "guest":
@@ -307,6 +319,8 @@ class Kiosk:
             self._new_analysis()
 
     def _start_live(self) -> None:
+        if self.log is not None and not self.log.matches(self.athlete, self._profile_id):
+            self.log.session_started(self.now, self.athlete, self._profile_id, self._side)
         self.screen = "live"
         self._banner = None
         self.cue_engine.new_set()
@@ -322,6 +336,8 @@ class Kiosk:
         if self.screen not in ("live", "ready"):
             return
         self._sets.setdefault(self._side_key(summary.side), []).append(summary)
+        if self.log is not None and self._record is not None:
+            self.log.set_completed(summary, set_index=self._record.index)
         self._summary_from(summary)
 
     def _summary_from(self, summary: SetSummary | None) -> None:
@@ -362,7 +378,7 @@ class Kiosk:
         done = {s: len(self._sets.get(self._side_key(s), [])) for s in profile.sides}
         remaining = [s for s in profile.sides if done[s] < profile.sets]
         if not remaining:
-            self._go_idle()
+            self._go_idle("done")
             return
         fewest = min(done[s] for s in remaining)
         order = list(profile.sides)
@@ -373,7 +389,10 @@ class Kiosk:
         self._summary_since = None
         self._new_analysis()
 
-    def _go_idle(self) -> None:
+    def _go_idle(self, reason: str = "home", t: float | None = None) -> None:
+        """Back to idle; the open session ends (at ``t``: for a timeout, when the plate emptied)."""
+        if self.log is not None:
+            self.log.session_ended(self.now if t is None else t, reason)
         self.screen = "idle"
         self.athlete = None
         self._sets.clear()
@@ -385,14 +404,23 @@ class Kiosk:
     def tick(self, status) -> None:
         """The sampler's status each frame: a fault shows its screen until it clears."""
         message = getattr(status, "fault", None)
+        if self.log is not None:
+            self.log.fault(message or None)
         if message:
             self._fault = _fault_view(message)
         else:
             self._fault = None
 
+    def _log_warning(self) -> str | None:
+        """The usage log's trouble (disk full, read-only...) for the staff, shown as the note."""
+        return self.log.warning if self.log is not None else None
+
     def take_cues(self) -> list[Cue]:
         """Cues that became current since the last call (the display plays them after the flip)."""
         cues, self._cues = self._cues, []
+        if self.log is not None:
+            for cue in cues:
+                self.log.cue_shown(cue)
         return cues
 
     def view(self) -> ViewState:
@@ -417,7 +445,7 @@ class Kiosk:
             cue=banner,
             summary=self._last_summary,
             fault=self._fault,
-            message=self._message[0] if self._message else None,
+            message=self._message[0] if self._message else self._log_warning(),
             four_cell=self.four_cell,
         )
 

@@ -7,6 +7,9 @@ other commands never initialise pygame.
 - ``demo``: the simulated plate with the scripted athlete, windowed; the keyboard can take over
   the athlete. Headless (``--headless``), the plate runs on a virtual clock and every frame
   advances it by 1/fps, so ``--seconds 60`` of demo renders as fast as the machine can.
+
+Both log every session to the usage log in the state directory (:func:`open_usage_log`), and push
+it to the facility's PostgreSQL when ``storage.postgres_url`` is set.
 """
 
 from __future__ import annotations
@@ -171,6 +174,44 @@ class _BuzzingKiosk:
         return cues
 
 
+def open_usage_log(cfg: Config, state: Path):
+    """The usage log on the state directory and, with storage.postgres_url, its facility push.
+
+    Returns ``(recorder, push)``; ``push`` is None without a facility. A facility that cannot be
+    used (psycopg missing) is logged and the station runs on its own log.
+    """
+    from .errors import FacilitySyncError
+    from .usage_log import UsageLog
+    from .usage_pg import FacilityPush
+    from .usage_recorder import SessionRecorder
+    from .usage_schema import database_file
+
+    st = cfg.storage
+    push = None
+    if st.postgres_url:
+        try:
+            push = FacilityPush(database_file(state), st.postgres_url, cfg.station.id,
+                                interval_s=st.push_interval_s)
+        except FacilitySyncError as e:
+            log.error("usage log: %s; this station keeps its log locally", e)
+    usage = UsageLog(database_file(state), station_id=cfg.station.id,
+                     station_name=cfg.station.name, memory_bound=st.memory_bound,
+                     commit_interval_s=st.commit_interval_s,
+                     on_commit=push.nudge if push is not None else None)
+    usage.start()
+    if push is not None:
+        push.start()
+    return SessionRecorder(usage), push
+
+
+def _close_usage(kiosk: Kiosk, recorder, push) -> None:
+    """End the open session as ``shutdown``, commit the log, stop the facility push."""
+    kiosk.log = None
+    recorder.close(kiosk.now)
+    if push is not None:
+        push.close()
+
+
 def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
                 headless: bool = False, seconds: float | None = None,
                 screenshots: str | None = None, size: tuple[int, int] | None = None,
@@ -185,7 +226,13 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
     from display.input import athlete_callback
 
     athlete = athlete_callback(session.athlete) if session.athlete is not None else None
-    hardware = StationHardware(cfg, post_command, pin_factory=pin_factory)
+    recorder, push = open_usage_log(cfg, state)
+    session.kiosk.log = recorder
+    try:
+        hardware = StationHardware(cfg, post_command, pin_factory=pin_factory)
+    except BaseException:
+        _close_usage(session.kiosk, recorder, push)
+        raise
     kiosk = _BuzzingKiosk(session.kiosk, hardware) if hardware.io else session.kiosk
     with session.sampler:
         try:
@@ -198,6 +245,7 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
                 t_start=t_start, on_frame=hardware.on_frame if hardware.io else None)
         finally:
             hardware.close()
+            _close_usage(session.kiosk, recorder, push)
     figures = stats.figures()
     log.info("kiosk stopped: %d frames, %d dropped, screens %s", stats.frames, stats.dropped,
              " -> ".join(stats.screens))

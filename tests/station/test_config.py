@@ -191,3 +191,30 @@ def test_display_and_audio_sections():
     raw["display"]["fullscreen"] = "yes"
     with pytest.raises(ConfigError, match="display.fullscreen = 'yes' is not true or false"):
         parse_config(raw)
+
+
+def test_storage_section_and_postgres_url_from_the_environment(monkeypatch):
+    monkeypatch.delenv("GYM_STATION_POSTGRES_URL", raising=False)
+    cfg = load_config(SHIPPED)
+    assert cfg.storage.postgres_url == "" and cfg.storage.memory_bound == 20000
+    assert 0 < cfg.storage.commit_interval_s <= 1.0
+    raw = shipped_raw()
+    raw["storage"]["postgres_url"] = "postgresql://gym:filepw@db.local/gym"
+    assert parse_config(raw).storage.postgres_url.endswith("@db.local/gym")
+    # the environment wins, and the password never shows in the config's repr
+    monkeypatch.setenv("GYM_STATION_POSTGRES_URL", "postgresql://gym:envpw@facility/gym")
+    cfg = parse_config(raw)
+    assert cfg.storage.postgres_url == "postgresql://gym:envpw@facility/gym"
+    assert "envpw" not in repr(cfg) and "envpw" not in repr(cfg.storage)
+    monkeypatch.setenv("GYM_STATION_POSTGRES_URL", "mysql://gym:envpw@facility/gym")
+    with pytest.raises(ConfigError, match="GYM_STATION_POSTGRES_URL is not a PostgreSQL") as e:
+        parse_config(raw)
+    assert "envpw" not in str(e.value)
+    monkeypatch.delenv("GYM_STATION_POSTGRES_URL")
+    raw["storage"]["memory_bound"] = 10
+    with pytest.raises(ConfigError, match="storage.memory_bound = 10 is too small"):
+        parse_config(raw)
+    raw["storage"]["memory_bound"] = 500
+    raw["storage"]["commit_interval_s"] = 2.0
+    with pytest.raises(ConfigError, match="storage.commit_interval_s = 2.0 is too large"):
+        parse_config(raw)

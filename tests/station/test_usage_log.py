@@ -1,0 +1,290 @@
+"""The usage log's writer against real SQLite files: migrations, commits, recovery after kill -9,
+a locked database, a full disk and a read-only directory (tiny tmpfs mounts)."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from station import usage_schema as schema
+from station.errors import UsageLogError
+from station.reps import Rep
+from station.usage_log import UsageLog, close_interrupted
+from station.usage_recorder import SessionRecorder
+
+ROOT = Path(__file__).resolve().parents[2]
+WALL = 1_700_000_000.0   # a fixed wall clock: 2023-11-14
+
+
+def rep(i, t0=10.0, good=True, share=0.7, hold=1.2, faults=()):
+    return Rep(index=i, start=t0 + 3 * i, end=t0 + 3 * i + 2.5, drive_s=0.6, hold_s=hold,
+               lower_s=0.9, heel_share=share, heel_share_min=share - 0.1, peak_n=700.0,
+               good=good, faults=tuple(faults), top_n=650.0, bottom_n=200.0)
+
+
+def open_log(path, **kw):
+    kw.setdefault("retry_s", 0.05)
+    kw.setdefault("commit_interval_s", 0.02)
+    return UsageLog(path, station_id="station-1", wall=lambda: WALL, **kw).start()
+
+
+def rows(path, sql, params=()):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def wait_for(predicate, timeout=10.0):
+    """Poll a condition on the writer thread's progress (not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_schema_is_migrated_wal_and_records_are_upserted_in_seq_order(tmp_path):
+    db = tmp_path / "usage.sqlite3"
+    with open_log(db) as log:
+        rec = SessionRecorder(log)
+        sid = rec.session_started(5.0, None, "single_leg_hip_thrust", "left")
+        for i in range(3):
+            rec.rep_completed(rep(i), exercise="single_leg_hip_thrust", side="left", set_index=1)
+        rec.session_ended(30.0, "home")
+        assert log.flush()
+        assert log.status().state == "ok" and log.warning is None
+    assert rows(db, "PRAGMA user_version") == [(schema.SCHEMA_VERSION,)]
+    assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+    (status, reason, start, end, day), = rows(
+        db, "SELECT status, end_reason, start_t, end_t, day FROM sessions WHERE id = ?", (sid,))
+    assert (status, reason, start, end) == ("ended", "home", 5.0, 30.0)
+    assert day == time.strftime("%Y-%m-%d", time.localtime(WALL))
+    reps = rows(db, "SELECT rep_index, heel_share, hold_s, good, metrics, seq FROM reps "
+                    "ORDER BY seq")
+    assert [r[0] for r in reps] == [0, 1, 2]
+    assert json.loads(reps[0][4])["heel_share_min"] == pytest.approx(0.6)
+    # the session row was written twice (start, end): one row, its seq the newest of all
+    seqs = [r[5] for r in reps]
+    (session_seq,), = rows(db, "SELECT seq FROM sessions")
+    assert seqs == sorted(seqs) and session_seq > max(seqs)
+    (counter,), = rows(db, "SELECT seq FROM counter")
+    assert counter == max(r[0] for t in schema.TABLES
+                          for r in rows(db, f"SELECT seq FROM {t}"))
+
+
+def test_an_old_database_is_migrated_and_a_newer_one_refused(tmp_path):
+    db = tmp_path / "usage.sqlite3"
+    conn = schema.connect(db)
+    schema.migrate(conn, schema.MIGRATIONS[:1])
+    conn.execute("INSERT INTO athletes VALUES ('a1', 'station-1', 'Ada', 'x', 1)")
+    conn.close()
+    with open_log(db) as log:
+        assert log.flush()
+    assert rows(db, "PRAGMA user_version") == [(2,)]
+    assert rows(db, "SELECT name FROM athletes") == [("Ada",)]
+    assert rows(db, "SELECT name FROM sqlite_master WHERE name = 'reps_seq'") == [("reps_seq",)]
+    conn = schema.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(UsageLogError, match="schema version 99, newer than this gym-station's 2"):
+        schema.migrate(conn)
+    conn.close()
+
+
+def test_a_session_left_open_is_closed_as_interrupted_at_the_next_start(tmp_path):
+    db = tmp_path / "usage.sqlite3"
+    log = open_log(db)
+    rec = SessionRecorder(log)
+    sid = rec.session_started(5.0, None, "single_leg_hip_thrust", "left")
+    for i in range(4):
+        rec.rep_completed(rep(i, good=i != 2, faults=("short_hold",) if i == 2 else ()),
+                          exercise="single_leg_hip_thrust", side="left", set_index=1)
+    log.close()            # the process "dies": the recorder never ended the session
+    assert rows(db, "SELECT status FROM sessions") == [("open",)]
+    with open_log(db) as log2:
+        assert log2.flush()
+    (status, reason, end_t), = rows(db, "SELECT status, end_reason, end_t FROM sessions")
+    assert (status, reason) == ("interrupted", "interrupted")
+    assert end_t == pytest.approx(rep(3).end)
+    (st_status, n, good, faults), = rows(db, "SELECT status, reps, good_reps, faults FROM sets")
+    assert (st_status, n, good, json.loads(faults)) == ("interrupted", 4, 3, {"short_hold": 1})
+    assert rows(db, "SELECT kind, session_id FROM events") == [("session_interrupted", sid)]
+    # a second start finds nothing more to close
+    conn = schema.connect(db)
+    assert close_interrupted(conn, "station-1", WALL) == 0
+    conn.close()
+
+
+KILLED_SCRIPT = textwrap.dedent("""
+    import sys, time
+    from station.reps import Rep
+    from station.usage_log import UsageLog
+    from station.usage_recorder import SessionRecorder
+
+    log = UsageLog(sys.argv[1], station_id="station-1", commit_interval_s=0.02).start()
+    rec = SessionRecorder(log)
+    rec.session_started(1.0, None, "single_leg_hip_thrust", "left")
+    puts, durable, i = [], -1, 0
+    while True:   # reps keep coming until the parent kills us mid-set
+        t = 2.0 + 3 * i
+        rec.rep_completed(Rep(i, t, t + 2.5, 0.6, 1.2, 0.9, 0.7, 0.6, 700.0, True, (), 650.0,
+                              200.0), exercise="single_leg_hip_thrust", side="left",
+                          set_index=1)
+        status = log.status()
+        puts.append(status.waiting + status.committed)
+        i += 1
+        committed = log.status().committed
+        while durable + 1 < len(puts) and puts[durable + 1] <= committed:
+            durable += 1
+            print("durable", durable, flush=True)
+        time.sleep(0.005)
+""")
+
+
+def test_kill_9_mid_set_loses_no_committed_rep_and_the_session_is_closed(tmp_path):
+    db = tmp_path / "usage.sqlite3"
+    script = tmp_path / "logging_station.py"
+    script.write_text(KILLED_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, str(script), str(db)], stdout=subprocess.PIPE,
+                            text=True, env=env)
+    durable = -1
+    try:
+        for line in proc.stdout:
+            durable = int(line.split()[1])
+            if durable >= 25:
+                break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL and durable >= 25
+    assert rows(db, "SELECT status FROM sessions") == [("open",)]   # as the kill left it
+    with open_log(db) as log:
+        assert log.flush()
+    indexes = [r[0] for r in rows(db, "SELECT rep_index FROM reps ORDER BY seq")]
+    assert indexes[:durable + 1] == list(range(durable + 1))   # every durable rep, in order
+    assert indexes == list(range(len(indexes)))                 # and no gap after them
+    assert rows(db, "SELECT status FROM sessions") == [("interrupted",)]
+    assert rows(db, "SELECT status, reps FROM sets") == [("interrupted", len(indexes))]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_locked_database_holds_records_in_memory_and_writes_them_later(tmp_path):
+    db = tmp_path / "usage.sqlite3"
+    with open_log(db, busy_timeout_s=0.05) as log:
+        assert log.flush()
+        blocker = sqlite3.connect(db, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        rec = SessionRecorder(log)
+        rec.session_started(1.0, None, "single_leg_hip_thrust", "left")
+        for i in range(5):
+            rec.rep_completed(rep(i), exercise="single_leg_hip_thrust", side="left", set_index=1)
+        assert wait_for(lambda: log.status().state == "waiting")
+        assert "locked by another program" in log.warning
+        assert "none lost yet" in log.warning
+        assert log.status().waiting == 7           # session, set and 5 reps held
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert log.flush()
+        assert log.status().state == "ok" and log.warning is None
+    assert rows(db, "SELECT COUNT(*) FROM reps") == [(5,)]
+
+
+@contextmanager
+def tiny_filesystem(path: Path, size: str):
+    """A tmpfs of ``size`` mounted on ``path`` (needs root, as in CI and on the Pi's installer)."""
+    path.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip() or 'not root'}); the "
+                    "full-disk and read-only tests need it")
+    try:
+        yield lambda *opts: subprocess.run(["mount", "-o", ",".join(("remount", *opts)),
+                                            str(path)], check=True)
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_full_disk_keeps_records_in_memory_counts_losses_and_flushes_when_space_returns(tmp_path):
+    mnt = tmp_path / "tiny"
+    with tiny_filesystem(mnt, "160k") as remount:
+        db = mnt / "usage.sqlite3"
+        log = open_log(db, memory_bound=2000)
+        rec = SessionRecorder(log)
+        rec.session_started(1.0, None, "single_leg_hip_thrust", "left")
+        put = 0
+        while log.status().state != "waiting" and put < 1500:
+            rec.rep_completed(rep(put), exercise="single_leg_hip_thrust", side="left",
+                              set_index=1)
+            put += 1
+            if put % 50 == 0:
+                log.flush(1.0)
+        assert log.status().state == "waiting", "the tiny disk never filled"
+        assert "is full" in log.warning and "none lost yet" in log.warning
+        # the station goes on: puts return at once; past the bound they are counted as lost
+        waiting = log.status().waiting
+        extra = 2000 - waiting + 30
+        for _ in range(extra):
+            rec.rep_completed(rep(put), exercise="single_leg_hip_thrust", side="left",
+                              set_index=1)
+            put += 1
+        status = log.status()
+        assert status.waiting == 2000 and status.lost == 30
+        assert "30 lost" in log.warning
+        remount("size=32m")                      # space is back
+        assert log.flush(20)
+        assert log.status().state == "ok"
+        assert "30 records were lost" in log.warning  # still said, for the staff
+        log.close()
+        assert rows(db, "SELECT COUNT(*) FROM reps") == [(put - 30,)]
+        (detail,), = rows(db, "SELECT detail FROM events WHERE kind = 'records_lost'")
+        assert json.loads(detail)["records"] == 30
+        assert json.loads(detail)["by_table"] == {"reps": 30}
+        assert "full" in json.loads(detail)["reason"]
+
+
+def test_read_only_directory_keeps_the_station_running_until_it_is_writable(tmp_path):
+    # (a mount cannot be made read-only while the writer has the file open: mid-run failures
+    # are covered by the locked and full-disk tests)
+    mnt = tmp_path / "ro"
+    with tiny_filesystem(mnt, "8m") as remount:
+        db = mnt / "usage.sqlite3"
+        remount("ro")
+        log = open_log(db)                       # starts on a read-only directory
+        rec = SessionRecorder(log)
+        rec.session_started(1.0, None, "single_leg_hip_thrust", "left")
+        rec.rep_completed(rep(0), exercise="single_leg_hip_thrust", side="left", set_index=1)
+        assert wait_for(lambda: log.status().state == "waiting")
+        assert log.warning.startswith("Usage log: ") and str(mnt) in log.warning
+        assert "4 records wait in memory, none lost yet" in log.warning
+        rec.rep_completed(rep(1), exercise="single_leg_hip_thrust", side="left", set_index=1)
+        remount("rw")
+        assert log.flush()
+        assert log.warning is None
+        log.close()
+        assert rows(db, "SELECT rep_index FROM reps ORDER BY seq") == [(0,), (1,)]
+
+
+def test_put_never_blocks_and_close_is_safe_twice(tmp_path):
+    log = open_log(tmp_path / "usage.sqlite3")
+    with pytest.raises(ValueError, match="no table 'rows'"):
+        log.put("rows", {})
+    log.close()
+    log.close()
+    assert log.status().state == "closed"
+    assert log.put("events", {"id": "x"}) is False and log.status().lost == 1
+    with pytest.raises(ValueError, match="durable within a second"):
+        UsageLog(tmp_path / "u.sqlite3", station_id="s", commit_interval_s=5)
+    with pytest.raises(ValueError, match="station's id"):
+        UsageLog(tmp_path / "u.sqlite3", station_id="")
