@@ -233,12 +233,24 @@ def main(argv: list[str] | None = None) -> int:
 
 # -- commands -------------------------------------------------------------------------------
 
+def _stop_on_sigterm() -> None:
+    """systemd stops the kiosk with SIGTERM: unwind like Ctrl-C, so the display quits, the usage
+    log flushes and the sampler process is stopped, instead of dying mid-write."""
+    import signal
+
+    def stop(signum, frame):
+        raise SystemExit(EXIT_OK)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_demo(args) -> int:
     import time
 
     from .kiosk_run import demo_session, run_session
 
     t_start = time.perf_counter()
+    _stop_on_sigterm()
     if args.headless and args.seconds is None:
         raise UsageError("--headless needs --seconds N (there is no window to close)")
     if args.screenshots and not args.headless:
@@ -260,13 +272,25 @@ def cmd_run(args) -> int:
     import time
 
     from .kiosk_run import run_session, station_session
+    from .logsetup import configure_logging
+    from .systemd import Watchdog, notify_stopping
 
     t_start = time.perf_counter()
+    _stop_on_sigterm()
     cfg = load_config(args.config)
+    # key=value lines on stderr, which journald keeps (with priorities) under the service
+    configure_logging("debug" if args.verbose else cfg.station.log_level)
     state = state_dir(args.state_dir)
     session = station_session(cfg, state)
-    run_session(session, cfg, state, fullscreen=cfg.display.fullscreen and not args.windowed,
-                size=args.size, t_start=t_start)
+    # READY=1 once the first frame is on screen; WATCHDOG=1 only while the sampler loops (its
+    # heartbeat may lag up to the 2 s between attempts to open a plate that is not there yet)
+    watchdog = Watchdog(lambda: session.sampler.heartbeat_fresh(3.0))
+    try:
+        run_session(session, cfg, state, fullscreen=cfg.display.fullscreen and not args.windowed,
+                    size=args.size, t_start=t_start, on_frame=watchdog.on_frame)
+    finally:
+        notify_stopping()
+        watchdog.close()
     return EXIT_OK
 
 

@@ -215,8 +215,11 @@ def _close_usage(kiosk: Kiosk, recorder, push) -> None:
 def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
                 headless: bool = False, seconds: float | None = None,
                 screenshots: str | None = None, size: tuple[int, int] | None = None,
-                t_start: float | None = None, pin_factory=None):
-    """Run the display loop on a session until the window closes or ``seconds`` pass."""
+                t_start: float | None = None, pin_factory=None, on_frame=None):
+    """Run the display loop on a session until the window closes or ``seconds`` pass.
+
+    ``on_frame(stats, view)`` runs after each flip (the systemd watchdog uses it), after the
+    station hardware's own frame hook."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     if not headless and not screen_available():
         raise UsageError("no screen here (no X or Wayland display, no /dev/dri for KMSDRM): "
@@ -234,6 +237,12 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
         _close_usage(session.kiosk, recorder, push)
         raise
     kiosk = _BuzzingKiosk(session.kiosk, hardware) if hardware.io else session.kiosk
+    hooks = [h for h in (hardware.on_frame if hardware.io else None, on_frame) if h is not None]
+
+    def frame_hooks(stats, view):
+        for hook in hooks:
+            hook(stats, view)
+
     with session.sampler:
         try:
             stats = run_kiosk(
@@ -242,7 +251,7 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
                 headless=headless, seconds=seconds, screenshots=screenshots,
                 clock=session.clock, sound_cache_dir=state / "sounds", athlete=athlete,
                 phrases=cue_phrases(session.kiosk.profiles), title=cfg.station.name,
-                t_start=t_start, on_frame=hardware.on_frame if hardware.io else None)
+                t_start=t_start, on_frame=frame_hooks if hooks else None)
         finally:
             hardware.close()
             _close_usage(session.kiosk, recorder, push)

@@ -195,7 +195,10 @@ def _sample_loop(open_plate: Callable[[], SampleSource], ring: SampleRing, share
             ring.put(sample)
 
 
-def _process_main(open_plate, ring, shared, timeout):
+def _process_main(open_plate, ring, shared, timeout, log_level=logging.INFO):
+    from .logsetup import configure_logging
+
+    configure_logging(log_level)  # a spawned process starts with no logging set up
     try:
         _sample_loop(open_plate, ring, shared, timeout, realtime=True)
     except BaseException as e:  # the app restarts a dead sampler; say why it died
@@ -248,7 +251,8 @@ class Sampler:
         if self.mode == "process":
             self._worker = self._ctx.Process(
                 target=_process_main, name="gym-station-sampler", daemon=True,
-                args=(self._open_plate, self._ring, self._shared, self._timeout))
+                args=(self._open_plate, self._ring, self._shared, self._timeout,
+                      logging.getLogger().getEffectiveLevel()))
         else:
             self._worker = threading.Thread(
                 target=_sample_loop, name="gym-station-sampler", daemon=True,
