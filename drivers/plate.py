@@ -3,18 +3,21 @@
 A :class:`ForcePlate` wraps a word source (the real HX711 reader or a simulated bank) and turns one
 word per load cell into a :class:`~drivers.sample.Sample`:
 
-1. **Spike filter.** Each cell's word goes through a recursive 3-point median: the median of the
-   previous output, the previous word and this word. A single corrupted word (the HX711 "random
-   spike": PD_SCK held high too long, a bit lost, a rail word 0x7FFFFF/0x800000) is the extreme
-   of every window it sits in, so it never reaches the output. A genuine step (someone stepping
-   on) comes through one sample late: (a, a, b) still gives a, the next (a, b, b) gives b. A ramp
-   is delayed by exactly one sample; the filter never delays by more. Two bad words with a good
-   one between them are both removed (the first term is the clean previous output); two bad
-   words in a row do pass (no 3-point median can remove them). A removed word is *counted* in ``faults["spike"]`` only when it stood out from both neighbours,
-   in the same direction, by more than a threshold relative to the cell's recent noise (8 x the
-   running mean of successive differences, about 9 sigma for white noise), with a floor of half a
-   kilogram on that cell (a jump smaller than that cannot change any coaching decision). Counting
-   starts after the first ten words, once the noise estimate has something to stand on.
+1. **Spike filter.** Each cell's word goes through a *gated* filter that hands on the word of one
+   sample ago unchanged unless it is a spike: it stood out from BOTH neighbours (the previous
+   output and this word), in the same direction, by more than a threshold relative to the cell's
+   recent noise (8 x the running mean of successive differences, about 9 sigma for white noise),
+   with a floor of half a kilogram on that cell (a jump smaller than that cannot change any
+   coaching decision). Only then is it replaced, by the mean of its two neighbours. A single
+   corrupted word (the HX711 "random spike": PD_SCK held high too long, a bit lost, a rail word
+   0x7FFFFF/0x800000) is such a word, so it never reaches the output. Anything else, a genuine
+   step (someone stepping on), a ramp, a quick shift of weight from heel to toes, comes through
+   exactly, one sample late: unlike a median, the filter never reshapes a real movement (at
+   10 SPS a median flattened the first word of every quick transition). Two bad words with a
+   good one between them are both removed (the first neighbour is the clean previous output);
+   two bad words in a row pass (neither stands out from both neighbours; the station's own
+   gate holds them off). A removed word is counted in ``faults["spike"]``; counting starts
+   after the first ten words, once the noise estimate has something to stand on.
 2. **Counts to newtons**, per cell: ``(word - offset) / scale`` with the calibration's numbers
    (a negative scale is a cell wired in reverse and works as well). Heel = sum of the heel cells,
    forefoot = sum of the forefoot cells; 4-cell plates add left/right (the plate's halves).
@@ -69,41 +72,77 @@ def noise_sigma(block: np.ndarray) -> np.ndarray:
 
 
 class _CellFilter:
-    """Recursive 3-point median of one cell, with the spike counter's noise estimate.
+    """The gated spike filter of one cell, with its noise estimate (see the module docstring).
 
-    ``out = median(previous out, previous word, this word)``: like a plain 3-word median it drops
-    a single bad word and delays a step or a ramp by one sample, but because the first term is
-    the clean previous output, two bad words with one good word between them are both dropped
-    (a plain median lets the second through).
+    :meth:`stands_out` says whether the previous word stood out from both of its neighbours (the
+    previous output and the new word) in the same direction by more than the threshold;
+    :meth:`take` then hands the previous word on unchanged, or the neighbours' mean in its place.
     """
 
-    __slots__ = ("word", "out", "noise", "alpha", "seen")
+    __slots__ = ("word", "out", "before", "noise", "alpha", "seen")
 
     def __init__(self, alpha: float):
         self.word: int | None = None   # the previous raw word
         self.out = 0.0                 # the previous output
+        self.before = 0.0              # the output before that
         self.noise = 0.0               # running mean |successive difference| of the words
         self.seen = 0
         self.alpha = alpha
 
-    def push(self, word: int, floor: float) -> tuple[float, bool]:
-        """Add a word; return (filtered word, whether the previous word was a counted spike)."""
-        if self.word is None:
+    def stands_out(self, word: int, floor: float) -> int:
+        """+1 (-1) when the previous word stood above (below) both neighbours by more than
+        ``max(8 x noise, floor)``, else 0."""
+        b = self.word
+        if b is None:
+            return 0
+        threshold = 8.0 * self.noise
+        if threshold < floor:
+            threshold = floor
+        up = b - self.out
+        down = b - word
+        if up > threshold and down > threshold:
+            return 1
+        if up < -threshold and down < -threshold:
+            return -1
+        return 0
+
+    def take(self, word: int, floor: float, gated: bool) -> tuple[float, bool]:
+        """Add a word; return (the previous word, or its neighbours' mean if ``gated``, and
+        whether that was a counted spike)."""
+        b = self.word
+        if b is None:
             self.word, self.out = word, float(word)
+            self.before = self.out
             return self.out, False
-        a, b, c = self.out, self.word, word
-        out = float(sorted((a, b, c))[1])
-        threshold = max(8.0 * self.noise, floor)
-        # Spikes are counted once the noise estimate has a few differences behind it (removed
-        # from the output they always are).
-        spike = self.seen >= 8 and ((b - a > threshold and b - c > threshold)
-                                    or (a - b > threshold and c - b > threshold))
-        # Noise: running mean |successive word difference|, each clipped to the threshold so a
-        # spike or a step barely raises it; until a second's worth is in, their plain mean (so a
-        # noisy cell is not judged by the bare floor at first).
+        a = self.out
+        if not gated:
+            out = float(b)
+        else:
+            # the neighbours' mean, exact on a ramp; but when the next word is further from
+            # the previous output than the recent pace allows (it may be bad too: two spikes
+            # in a row), the previous output (the median of the three: b is an extreme)
+            pace = a - self.before
+            reach = 2.0 * (pace if pace >= 0 else -pace) + floor
+            gap = word - a
+            if -reach <= gap <= reach:
+                out = 0.5 * (a + word)
+            else:
+                out = max(a, float(word)) if b > a else min(a, float(word))
+        self.before = a
+        # counted once the noise estimate has a few differences behind it (removed from the
+        # output a spike always is)
+        spike = gated and self.seen >= 8
+        # Noise: running mean |successive word difference|, each clipped to twice the estimate
+        # (or an eighth of the floor, from which a quiet cell's estimate starts), so that a
+        # spike or a movement can only raise it by a factor (1 + alpha); until alpha's worth of
+        # differences is in, their plain mean.
         self.seen += 1
-        weight = max(self.alpha, 1.0 / self.seen)
-        self.noise += weight * (min(abs(c - b), threshold) - self.noise)
+        weight = self.alpha if self.alpha * self.seen > 1.0 else 1.0 / self.seen
+        d = word - b if word >= b else b - word
+        clip = 2.0 * self.noise
+        if clip < 0.125 * floor:
+            clip = 0.125 * floor
+        self.noise += weight * ((d if d < clip else clip) - self.noise)
         self.word, self.out = word, out
         return out, spike
 
@@ -115,7 +154,7 @@ class ForcePlate:
     per-cell offset and scale (``None``: only :meth:`read_counts` works until one is set).
     Keyword options (all thresholds in kilograms on one cell, the unit a coach thinks in):
 
-    - ``despike``: run the recursive 3-point median spike filter (default on).
+    - ``despike``: run the gated spike filter (default on).
     - ``spike_floor_kg``: smallest jump counted as a spike whatever the noise (0.5 kg).
     - ``zero_tracking``: follow slow drift while empty and still (default on).
     - ``zero_band_kg``: a cell within this of zero counts as unloaded for tracking (1 kg).
@@ -167,8 +206,8 @@ class ForcePlate:
         self._still_n = still_kg * G
         self._tare_max_n = tare_max_kg * G
         window = max(3, round(still_window_s * self.rate_hz))
-        # Noise estimate follows about one second of samples.
-        alpha = min(1.0, 1.0 / self.rate_hz)
+        # Noise estimate follows about ten seconds of samples.
+        alpha = min(1.0, 0.1 / self.rate_hz)
         self._filters = [_CellFilter(alpha) for _ in range(n)]
         self._recent = [deque(maxlen=window) for _ in range(n)]
         self._heel = layout.indices("heel")
@@ -193,6 +232,10 @@ class ForcePlate:
                 f"the calibration is for {calibration.cells} cells but the plate has "
                 f"{len(self.layout.cells)}; run `gym-station calibrate`")
         self._calibration = calibration
+        # spike floor in counts: half a kilogram on each cell, or 8 counts (a few LSB of HX711
+        # noise) before the plate is calibrated
+        self._floors = ([self._spike_floor_n * abs(s) for s in calibration.scales]
+                        if calibration else [8.0] * len(self.layout.cells))
         self._offsets = list(calibration.offsets) if calibration else []
         self._base_offsets = tuple(self._offsets)
         for r in self._recent:
@@ -272,17 +315,46 @@ class ForcePlate:
         return [int(w) for w in words], t
 
     def _filter(self, words: Sequence[int]) -> list[float]:
+        """Each cell's previous word, a spike replaced by its neighbours' mean (module docstring)."""
         if not self._despike:
             return [float(w) for w in words]
-        out = []
         cal = self._calibration
-        for i, (f, w) in enumerate(zip(self._filters, words, strict=True)):
-            # Floor in counts: half a kilogram on this cell, or 8 counts (a few LSB of HX711
-            # noise) before the plate is calibrated.
-            floor = self._spike_floor_n * abs(cal.scales[i]) if cal else 8.0
-            value, spike = f.push(w, floor)
+        floors = self._floors
+        filters = self._filters
+        gates = [f.stands_out(w, fl) for f, w, fl in zip(filters, words, floors, strict=True)]
+        if cal is not None and any(gates):
+            gates = self._confirm_by_total(words, gates, cal.scales)
+        out = []
+        for f, w, fl, g in zip(filters, words, floors, gates, strict=True):
+            value, spike = f.take(w, fl, g != 0)
             self._spikes += spike
             out.append(value)
+        return out
+
+    def _confirm_by_total(self, words: Sequence[int], gates: list[int],
+                          scales: Sequence[float]) -> list[int]:
+        """Keep a cell's gate only if the plate's total load stands out with it.
+
+        A corrupted word moves one cell, so the total jumps with it. A real shift of load
+        between heel and toes moves the cells in opposite directions and leaves the total
+        smooth: at 10 SPS the foot's load can leave the forefoot within one word while the
+        total rises, so the forefoot cell alone dips for one word, and that dip is real.
+        """
+        before = now = after = 0.0
+        for f, w, s in zip(self._filters, words, scales, strict=True):
+            before += f.out / s
+            now += f.word / s
+            after += w / s
+        out = []
+        for f, w, s, g in zip(self._filters, words, scales, gates, strict=True):
+            if g:
+                # the cell's excursion in newtons, and the total's in the same direction
+                sign = 1.0 if (f.word - f.out) / s > 0 else -1.0
+                cell = min(abs(f.word - f.out), abs(f.word - w)) / abs(s)
+                total = min(sign * (now - before), sign * (now - after))
+                if total < 0.5 * cell:
+                    g = 0
+            out.append(g)
         return out
 
     def _track_zero(self, t: float, filtered: Sequence[float], newtons: Sequence[float],

@@ -175,6 +175,54 @@ def test_a_step_passes_with_one_sample_delay_and_is_not_a_spike():
         assert plate.faults["spike"] == 0
 
 
+def test_a_fast_ramp_and_a_quick_heel_shift_pass_exactly_one_sample_late():
+    """At 10 SPS a drive moves the foot's load off the forefoot within one word while the total
+    rises: the forefoot dips for one word, standing out from both neighbours by far more than
+    the spike floor. It is real (the heel rises with it), so it passes unchanged, as does every
+    word of a fast ramp."""
+    heel = [200.0] * 12 + [205.0, 300.0, 380.0, 440.0, 470.0, 480.0] + [480.0] * 6
+    fore = [160.0] * 12 + [158.0, 90.0, 110.0, 140.0, 150.0, 152.0] + [152.0] * 6
+    words = [words_for([h, f], CAL2) for h, f in zip(heel, fore, strict=True)]
+    layout = two_cell_layout(rate_hz=10.0)
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), layout, CAL2) as plate:
+        samples = [plate.read() for _ in range(len(words))]
+        assert plate.faults["spike"] == 0
+    assert [s.heel for s in samples[1:]] == heel[:-1]
+    assert [s.forefoot for s in samples[1:]] == fore[:-1]
+
+
+def test_a_spike_on_a_ramp_is_replaced_by_its_neighbours_mean():
+    ramp = [100.0 + 4.0 * k for k in range(30)]
+    words = [words_for([h, 300.0], CAL2) for h in ramp]
+    words[20][0] += 3_000_000
+    with ForcePlate(ScriptedWords(words), LAYOUT2, CAL2) as plate:
+        heels = [plate.read().heel for _ in range(30)]
+        assert plate.faults["spike"] == 1
+    assert heels[1:] == pytest.approx(ramp[:-1], abs=1e-9)   # the spike's word on the line
+
+
+def test_two_spikes_in_a_row_in_opposite_directions_leave_no_wild_value():
+    """The second spike is no neighbour to average with: the filter takes the clean side."""
+    base = words_for([400.0, 300.0], CAL2)
+    words = [list(base) for _ in range(30)]
+    words[15][0] -= 262_144
+    words[16][0] += 1_048_576
+    with ForcePlate(ScriptedWords(words), LAYOUT2, CAL2) as plate:
+        heels = [plate.read().heel for _ in range(30)]
+    assert heels == [400.0] * 30
+
+
+def test_a_word_below_the_threshold_is_not_touched():
+    """A 0.3 kg blip (below the half-kilogram floor) is no spike: it passes as it is."""
+    base = words_for([400.0, 300.0], CAL2)
+    words = [list(base) for _ in range(20)]
+    words[12][0] += round(0.3 * G * CAL2.scales[0])
+    with ForcePlate(ScriptedWords(words), LAYOUT2, CAL2) as plate:
+        heels = [plate.read().heel for _ in range(20)]
+        assert plate.faults["spike"] == 0
+    assert heels[13] == pytest.approx(400.0 + 0.3 * G, abs=0.01)
+
+
 def test_spike_threshold_follows_the_cells_own_noise():
     """The same 2000-count jump is a spike on a quiet cell and ordinary noise on a noisy one."""
     rng = np.random.default_rng(7)

@@ -86,14 +86,13 @@ def runs(scenarios, seeds):
 
 
 SCENARIOS = ("demo", "faults", "junior", "senior", "clean_set")
-# Known misses of the contract, reported rather than hidden: at 10 SPS the plate's 3-word median
-# distorts the heel share's quick shift at the start of the drive (demo seed 1: 0.680 measured,
-# 0.710 true).
-KNOWN_MISSES = {("demo", 1, 10.0)}
-CASES = [pytest.param(*case, marks=pytest.mark.xfail(reason="known 10 SPS heel-share miss",
-                                                     strict=True))
-         if case[:3] in KNOWN_MISSES else case
-         for case in runs(SCENARIOS, range(40) if SWEEP else (0, 1))]
+CASES = runs(SCENARIOS, range(40) if SWEEP else (0, 1))
+# Known misses, reported rather than hidden (the sweep, 16 seeds x 5 scenarios, after the
+# plate's gated spike filter, seeds 0 and 1 all pass): 80 SPS rep count 80/80, hold 544/544,
+# heel share 544/544, faults 540/544 (junior reps with a true 1.8 s lowering measured 1.37-1.48 s
+# under sway: too_fast), live hold at the lowering 535/544. 10 SPS rep count 79/80, hold
+# 522/530 (p90 21 ms, worst 0.5 s), heel share 527/530 (max error 0.047), faults 525/530 (the
+# same junior lowerings), live hold 529/530.
 
 
 @pytest.mark.parametrize("name, seed, rate, mass", CASES)
@@ -193,9 +192,11 @@ def test_drawn_reps_meet_the_contract_at_80_sps(reps, mass, seed):
     check_drawn(reps, mass, 80.0, seed)
 
 
-@pytest.mark.xfail(reason="known misses at 10 SPS on drawn reps (a rep not counted, holds and "
-                          "heel shares past the tolerance, a lowering judged too fast): see the "
-                          "figures reported with this change", strict=False)
+@pytest.mark.xfail(reason="known misses at 10 SPS on drawn reps: the athlete cannot keep its "
+                          "short-hold margin (seed 90, 108 kg, drive 1.5 s, hold 0.33 s, lowering "
+                          "2.26 s: truth hold 0.87 s even with no model hold), and a lone rushed rep "
+                          "(lowering 0.45 s, 4 samples) followed at once by stepping off is not "
+                          "counted (seed 4862, 55 kg)", strict=False)
 @settings(DRAWN, phases=[Stage.explicit, Stage.generate])  # no shrinking of a known miss
 @given(reps=st.lists(rep_tables(), min_size=1, max_size=3), mass=st.floats(50.0, 110.0),
        seed=st.integers(0, 10_000))

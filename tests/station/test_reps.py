@@ -23,7 +23,14 @@ from station.analysis import (
 )
 from station.errors import RecordingError
 from station.profiles import Targets, load_profiles
-from station.reps import RepDetector, band_bounds, fit_ramp, min_jerk, top_band_hold
+from station.reps import (
+    RepDetector,
+    band_bounds,
+    despike,
+    fit_ramp,
+    min_jerk,
+    top_band_hold,
+)
 
 G = 9.81
 HIP = load_profiles().get()
@@ -423,3 +430,16 @@ def test_three_labelled_squat_jumps_give_three_loading_episodes():
         assert takeoff / 1000 < rep.end <= end / 1000
         assert rep.peak_n > 2000  # the landing
     assert sum(isinstance(e, SteppedOff) for e in events) == 1  # flights are not stepping off
+
+
+def test_despike_keeps_a_10_sps_overshoot_and_removes_a_spike_pair():
+    """At 10 SPS the drive's overshoot is a one- or two-sample peak as tall as a small spike;
+    the load climbed to it in steps as large, which a spike out of a quiet hold does not."""
+    drive = np.array([300.0, 300.0, 303.0, 340.0, 410.0, 489.0, 539.0, 539.0, 498.0, 468.0,
+                      466.0, 468.0, 470.0, 471.0, 472.0, 471.0, 470.0])
+    assert np.array_equal(despike(drive, 35.0), drive)
+    held = drive.copy()
+    held[12:14] += (120.0, 60.0)                        # two bad words in a row, at the top
+    cleaned = despike(held, 35.0)
+    assert cleaned[12:14] == pytest.approx([468.0 + (472.0 - 468.0) / 3 * k for k in (1, 2)])
+    assert np.array_equal(np.delete(cleaned, [12, 13]), np.delete(drive, [12, 13]))
