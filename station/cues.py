@@ -27,8 +27,8 @@ The live rules use the analysis' phase changes; when the rep's final measurement
 agree with the rep's ``faults``.
 
 Debounce and priority: at most one cue per sample (the highest priority wins), each kind at most
-once per rep, and a cue of the same kind and text is not repeated within ``repeat_s`` (no
-nagging). One spoken cue at a time is the sound player's job; the engine's priorities tell it
+once per rep, and a correction (a fault cue) of the same text is not repeated within ``repeat_s``
+(no nagging); the hold countdown and the rep count come on every rep, however quick. One spoken cue at a time is the sound player's job; the engine's priorities tell it
 which cue may interrupt another.
 """
 
@@ -47,6 +47,8 @@ PRIORITY = {"hold": 2, "hold_reached": 3, "rep_count": 3, "toe_drive": 4, "heel_
 #: any other value names a tone.
 SOUND = {"hold": "hold", "hold_reached": "good", "rep_count": "say", "toe_drive": "say",
          "heel_drive": "say", "short_hold": "say", "too_fast": "say", "set_done": "say"}
+#: Cues that belong to every rep: never held back by the no-nagging rule.
+EVERY_REP = ("hold", "hold_reached", "rep_count")
 DEFAULT_TEXT = {
     "toe_drive": "Drive through your heel",
     "heel_drive": "Push through your toes",
@@ -183,8 +185,9 @@ class CueEngine:
     def _allowed(self, cue: Cue) -> bool:
         if cue.kind in self._fired and cue.kind != "rep_count":
             return False  # each kind once per rep
+        if cue.kind in EVERY_REP:
+            return True   # the countdown and the count belong to each rep, however quick
         last = self._last.get(cue.kind)
-        if last is not None and cue.kind != "rep_count" and cue.text == last[1] \
-                and cue.t - last[0] < self.settings.repeat_s:
-            return False
+        if last is not None and cue.text == last[1] and cue.t - last[0] < self.settings.repeat_s:
+            return False  # the same correction again so soon would nag
         return True

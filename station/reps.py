@@ -320,8 +320,12 @@ class RepDetector:
         elif phase is Phase.TOP:
             if loaded and not self._too_long(t, events):
                 self._track_peak(t, x)
-                # the hold level follows the load slowly (the drive's overshoot decays into it)
-                self._level += (x - self._level) * min(1.0, (t - self._last_t) / self.k.level_tau_s)
+                # the hold level follows the load slowly while the drive's overshoot decays into
+                # it; once the athlete is holding it stays put, so a slow start of the lowering
+                # sinks away from it instead of dragging it down (and the hold clock with it)
+                if self._holding != 1:
+                    self._level += (x - self._level) * min(1.0, (t - self._last_t)
+                                                           / self.k.level_tau_s)
                 # live hold clock: starts once the load has settled near the hold level, stops
                 # once it sinks below it (the rep's hold_s is measured when the rep completes)
                 span = self._level - self._cand_base
@@ -330,11 +334,13 @@ class RepDetector:
                         self._t_in = t
                     elif t - self._t_in >= 0.2:
                         self._holding = 1
-                elif self._holding == 1:  # holding
-                    if x >= self._level - 0.05 * span - 4.0 * self.sigma:
-                        self.hold_s = t - self._t_in
-                    else:
-                        self._holding = 2  # sinking: the clock stops
+                elif x >= self._level - HOLD_BAND * span:
+                    # in the top band (the rep's final hold's band): holding, or back from a
+                    # sag that did not end the hold (the final hold runs to the LAST moment here)
+                    self._holding = 1
+                    self.hold_s = t - self._t_in
+                else:
+                    self._holding = 2  # below the band: the clock stops (unless it comes back)
                 if x < self._cand_base + self.k.lo * (self._peak - self._cand_base):
                     self._back_at_bottom(t, events)
                 elif x < self._level - self.k.lower * (self._level - self._cand_base):

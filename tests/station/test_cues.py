@@ -184,3 +184,27 @@ def test_demo_athlete_gets_each_fault_cue_on_the_rep_that_made_it(seed):
     # every good rep is counted aloud, except the left set's last, announced as "set done"
     assert len(counts) == len(good) - 1
     assert [c.kind for c in cues].count("set_done") == 2   # left set, right set
+
+
+@pytest.mark.parametrize("rate_hz", [80.0, 10.0])
+@pytest.mark.parametrize("scenario,seed", [("demo", 0), ("demo", 4), ("senior", 0),
+                                           ("senior", 3), ("clean_set", 5)])
+def test_hold_reached_agrees_with_the_reps_measured_hold(scenario, seed, rate_hz):
+    """The live hold countdown says "reached" on exactly the reps whose measured hold met the
+    target: a short hold never hears it, a full hold always does, however quick the reps."""
+    plate, truth = simulated_plate(scenario, seed=seed, rate_hz=rate_hz)
+    analyzer = Analyzer(PROFILE, truth.reps[0].side, rate_hz=rate_hz)
+    engine = CueEngine(analyzer.profile)
+    reached = []
+    with plate:
+        while True:
+            s = plate.read()
+            for c in engine.step(analyzer.live, analyzer.feed(s)):
+                if c.kind == "hold_reached":
+                    reached.append(c.t)
+            if s.t > truth.duration_s:
+                break
+    assert analyzer.reps
+    for r in analyzer.reps:
+        heard = any(r.start <= t <= r.end for t in reached)
+        assert heard == (r.hold_s >= PROFILE.hold_target_s), (r.index, r.hold_s, reached)
