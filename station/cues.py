@@ -13,7 +13,8 @@ zone fault       during the drive (and the push held at the top),     spoken    
 (``toe_drive``)  the drive zone's share stays below the profile's
                  threshold for ``zone_ms`` (150 ms) in a row; once
                  per rep
-``hold``         the top is reached: the hold countdown starts        hold tone   2
+``hold``         the load has settled at the top (the live hold       hold tone   2
+                 clock starts): the countdown begins
 ``hold_reached`` the hold reached its target                          good tone   3
 ``short_hold``   the lowering starts before the hold target           spoken      4
 ``too_fast``     the rep is measured (``RepCompleted``) with a        spoken      4
@@ -110,6 +111,11 @@ class CueEngine:
                 self._set_completed(e, candidates)
         if live.phase in (Phase.DRIVE, Phase.TOP):
             self._check_zone(live, t, candidates)
+        if live.phase is Phase.TOP and live.hold_s > 0 and "hold" not in self._fired \
+                and self.profile.hold_target_s > 0 and not self._hold_reached:
+            # the load has settled at the top: the countdown starts now, not when the drive
+            # crossed into the top phase on its way up
+            candidates.append(self._cue("hold", t, self.text("hold")))
         if live.phase is Phase.TOP and not self._hold_reached \
                 and self.profile.hold_target_s > 0 and live.hold_s >= self.profile.hold_target_s:
             self._hold_reached = True
@@ -135,9 +141,6 @@ class CueEngine:
     def _phase_changed(self, e: PhaseChanged, live: Live, out: list[Cue]) -> None:
         if e.phase is Phase.DRIVE and e.previous is not Phase.TOP:
             self._reset_rep()
-        elif e.phase is Phase.TOP:
-            if self.profile.hold_target_s > 0:
-                out.append(self._cue("hold", e.t, self.text("hold")))
         elif e.phase is Phase.LOWER and e.previous is Phase.TOP:
             target = self.profile.hold_target_s
             if target > 0 and live.hold_s < target:
