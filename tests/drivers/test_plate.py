@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import shared_file
 
 from drivers.calibration import Calibration
 from drivers.clock import VirtualClock
@@ -21,8 +20,6 @@ from drivers.errors import (
 from drivers.layout import CellSpec, PlateLayout, two_cell_layout
 from drivers.plate import ForcePlate, G, despike
 from drivers.sample import SampleSource
-
-DATA = Path("/work/shared/data/pds-two-plate-quiet-standing/PDS13OR1grf.txt")
 
 LAYOUT2 = two_cell_layout()
 LAYOUT4 = PlateLayout(cells=(
@@ -334,7 +331,8 @@ def test_zero_tracking_never_eats_a_still_persons_load():
 
 def test_zero_tracking_never_eats_a_real_quiet_standing_load():
     """Real sway of a person standing (BMClab PDS, right foot, 100 Hz) with drift under it."""
-    data = np.loadtxt(DATA, skiprows=1, usecols=(2, 10))
+    data = np.loadtxt(shared_file("pds-two-plate-quiet-standing/PDS13OR1grf.txt"), skiprows=1,
+                      usecols=(2, 10))
     load, cop = data[:, 0], data[:, 1]
     heel_share = 0.55 - 5.0 * (cop - cop.mean())          # the COP's 4 cm sway moves the split
     layout = two_cell_layout(rate_hz=100.0)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from shared_data import shared_file
 
 from drivers.sample import Sample
 from station.analysis import Analyzer
@@ -84,7 +85,7 @@ def test_stillness():
 
 
 def insole_samples():
-    d = np.loadtxt("/work/shared/data/gaitpdb-insole-vgrf/GaCo16_10.txt")
+    d = np.loadtxt(shared_file("gaitpdb-insole-vgrf/GaCo16_10.txt"))
     t, s = d[:, 0], d[:, 1:9]  # left foot: heel 1-3, mid-foot 4-5 (split), forefoot 6-8
     heel = s[:, 0] + s[:, 1] + s[:, 2] + 0.5 * (s[:, 3] + s[:, 4])
     fore = s[:, 5] + s[:, 6] + s[:, 7] + 0.5 * (s[:, 3] + s[:, 4])
@@ -112,7 +113,7 @@ def test_standing_still_is_told_apart_from_walking():
 
 def test_sixty_seconds_of_quiet_standing_is_one_long_still_hold():
     """BMClab PDS13 (one foot on each plate, 100 Hz): the left plate's vertical load."""
-    d = np.loadtxt("/work/shared/data/pds-two-plate-quiet-standing/PDS13OR1grf.txt", skiprows=1)
+    d = np.loadtxt(shared_file("pds-two-plate-quiet-standing/PDS13OR1grf.txt"), skiprows=1)
     t, left = d[:, 0], d[:, 5]
     an = Analyzer(load_profiles().get(), "left", None)
     still = []

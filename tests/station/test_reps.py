@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from shared_data import shared_file
 
 from drivers.sample import Sample
 from station.analysis import (
@@ -410,7 +411,7 @@ def test_level_crossing_fallback_on_straight_ramps():
 def squat_jumps(rate):
     """BFR007 (two force plates, 1000 Hz) averaged into ``rate`` blocks as an HX711 averages its
     conversion; plate 1 (right foot) as "heel", plate 2 (left foot) as "forefoot"."""
-    path = "/work/shared/data/squat-jump-two-forceplates/BFR007_squat_jump.csv"
+    path = shared_file("squat-jump-two-forceplates/BFR007_squat_jump.csv")
     raw = np.loadtxt(path, delimiter=",", skiprows=7, encoding="utf-8-sig")
     step = 1000 // rate
     n = len(raw) // step

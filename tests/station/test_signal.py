@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from shared_data import shared_file
 
 from station.signal import (
     NOISE_FLOOR_N,
@@ -128,7 +129,7 @@ def test_share_of_real_insoles_rolls_from_heel_to_toe():
     sensors 6-8 (Y > 0), the mid-foot pair 4-5 (Y = 0) split half to each. In every stance phase
     of walking the heel share must be higher at the start (heel strike) than at the end (push-off).
     """
-    d = np.loadtxt("/work/shared/data/gaitpdb-insole-vgrf/GaCo16_10.txt")
+    d = np.loadtxt(shared_file("gaitpdb-insole-vgrf/GaCo16_10.txt"))
     t, s = d[:, 0], d[:, 1:9]
     heel = s[:, 0] + s[:, 1] + s[:, 2] + 0.5 * (s[:, 3] + s[:, 4])
     fore = s[:, 5] + s[:, 6] + s[:, 7] + 0.5 * (s[:, 3] + s[:, 4])
