@@ -22,20 +22,6 @@ pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"),
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def xvfb():
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
-                             "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as f:
-            number = f.readline().strip()
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def simulated_config(tmp_path: Path) -> Path:
