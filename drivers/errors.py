@@ -112,3 +112,27 @@ class UsageLogError(GymStationError, OSError):
 class FacilitySyncError(UsageLogError):
     """The facility's PostgreSQL server could not take the station's records (the message names
     the server with its password masked)."""
+
+
+class PinError(GymStationError, ValueError):
+    """A coach or staff PIN was refused (too short, not digits, too easy to guess) or the PIN
+    file in the state directory cannot be used."""
+
+
+class RosterError(GymStationError, ValueError):
+    """The athlete roster (its file in the state directory, an edit, or a CSV being imported) is
+    unusable. ``line`` is the CSV line at fault, when there is one."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class ProgramError(GymStationError, ValueError):
+    """A coach's program or one of its settings is out of bounds, off its step, or unknown.
+    ``key`` names the setting at fault, when there is one."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(message)
+        self.key = key

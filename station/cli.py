@@ -196,6 +196,34 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Remove the athlete and all their sessions, sets, reps "
                                         "and cues from this station's log.")
     de.add_argument("id", help="the athlete's roster id")
+
+    pin = sub.add_parser("pin", help="set the coach or staff PIN",
+                         description="Set the PIN that opens coach or staff mode on the "
+                                     "touchscreen: 4 to 8 digits, typed twice, stored only as a "
+                                     "salted hash in the state directory.")
+    pin_actions = pin.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ps = pin_actions.add_parser("set", help="set (or replace) a role's PIN",
+                                description="Ask for the new PIN twice (not echoed) and store it.")
+    ps.add_argument("role", choices=("coach", "staff"), help="whose PIN")
+
+    ros = sub.add_parser("roster", help="the athlete roster: import, export, list",
+                         description="The athletes who can pick themselves (or badge in) on the "
+                                     "ready screen, kept in the state directory.")
+    ros_actions = ros.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ri = ros_actions.add_parser("import", help="read a roster CSV (all of it, or nothing)",
+                                description="Read a CSV with columns id, name, badge (and "
+                                            "optionally program). A bad row refuses the whole "
+                                            "file with its line and the reason.")
+    ri.add_argument("file", type=Path, help="the CSV (UTF-8, a byte-order mark is fine)")
+    ri.add_argument("--merge", action="store_true",
+                    help="add and update athletes, keep the others (default: the file becomes "
+                         "the whole roster)")
+    re_ = ros_actions.add_parser("export", help="write the roster as CSV",
+                                 description="Write the roster as CSV (cells a spreadsheet "
+                                             "would run as formulas are escaped).")
+    re_.add_argument("file", type=Path, help="CSV file to write")
+    ros_actions.add_parser("list", help="print the roster",
+                           description="Print every athlete: id, name, badge, program.")
     return p
 
 
@@ -522,6 +550,56 @@ def cmd_athlete(args) -> int:
     return EXIT_OK
 
 
+def cmd_pin(args) -> int:
+    import getpass
+
+    from .errors import PinError
+    from .pins import PinStore
+
+    state = state_dir(args.state_dir)
+    try:
+        store = PinStore(state)
+        first = getpass.getpass(f"new {args.role} PIN (4 to 8 digits): ")
+        again = getpass.getpass(f"the {args.role} PIN again: ")
+        if first != again:
+            raise UsageError("the two PINs differ: nothing changed, run it again")
+        replaced = store.is_set(args.role)
+        store.set_pin(args.role, first)
+    except PinError as e:
+        raise UsageError(str(e)) from None
+    print(f"{args.role} PIN {'replaced' if replaced else 'set'} in {store.path}")
+    return EXIT_OK
+
+
+def cmd_roster(args) -> int:
+    from .errors import RosterError
+    from .roster import Roster
+
+    state = state_dir(args.state_dir)
+    try:
+        roster = Roster.load(state)
+        if args.action == "import":
+            mode = "merge" if args.merge else "replace"
+            count = roster.import_csv(args.file, mode)
+            roster.save()
+            print(f"imported {count} athletes from {args.file} ({mode}); the roster has "
+                  f"{len(roster)}")
+        elif args.action == "export":
+            roster.export_csv(args.file)
+            print(f"wrote {len(roster)} athletes to {args.file}")
+            _log_event(state, load_config(args.config), "export",
+                       {"what": "roster", "rows": len(roster)})
+        elif not len(roster):
+            print("the roster is empty: add athletes with `gym-station roster import FILE`")
+        else:
+            print(f"{'id':<16} {'name':<40} {'badge':<20} program")
+            for e in roster:
+                print(f"{e.id:<16} {e.name:<40} {e.badge or '-':<20} {e.program or '-'}")
+    except RosterError as e:
+        raise UsageError(str(e)) from None
+    return EXIT_OK
+
+
 COMMANDS = {
     "bench": cmd_bench,
     "analyze": cmd_analyze,
@@ -534,6 +612,8 @@ COMMANDS = {
     "check": cmd_check,
     "usage": cmd_usage,
     "athlete": cmd_athlete,
+    "pin": cmd_pin,
+    "roster": cmd_roster,
 }
 
 __all__ = ["main", "build_parser", "HardwareError"]

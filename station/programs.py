@@ -1,0 +1,414 @@
+"""A coach's programs: named targets for an exercise, for the whole station or an athlete.
+
+One settings table (:data:`SETTINGS`) gives every target its bounds and step, as
+:data:`station.config.OPTIONS` does for the configuration: the touchscreen's +/- buttons move a
+value with :meth:`Setting.step_up`/:meth:`Setting.step_down` (which cannot leave the bounds or
+the step grid), and :meth:`Setting.check` refuses anything else, from a screen, the file or a
+test. A program applies to the kiosk through :func:`to_targets` (the kiosk's
+:class:`~station.profiles.Targets`), at the next set.
+
+Programs are stored in ``programs.json`` in the state directory, atomically, on every change.
+Each change returns a :class:`Change` (which role, when on the wall clock, what changed: old ->
+new) and hands it to ``on_change(kind, detail)`` (the usage log's ``event``, kind
+``coach_change``). The wall clock only dates the record; it is injectable for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ProgramError
+from .pins import ROLES, write_state_file
+from .profiles import ExerciseProfile, ProfileBook, Targets
+from .usage_log import iso
+
+FORMAT_VERSION = 1
+NAME_MAX = 32
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+#: The sides a program may ask for, as the touchscreen offers them.
+SIDE_CHOICES: tuple[tuple[str, ...], ...] = (("left", "right"), ("right", "left"), ("left",),
+                                             ("right",), ("both",))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One target a coach can set: its label, unit, bounds and step (or its choices)."""
+
+    label: str
+    help: str
+    type: type = float
+    min: float = 0.0
+    max: float = 0.0
+    step: float = 1.0
+    unit: str = ""
+    choices: tuple | None = None
+
+    @property
+    def _places(self) -> int:
+        text = f"{self.step:.10f}".rstrip("0")
+        return len(text.split(".")[1]) if "." in text else 0
+
+    def _snap(self, value: float):
+        """The nearest value on the step grid (counted from ``min``), as this setting's type."""
+        n = round((value - self.min) / self.step)
+        snapped = round(self.min + n * self.step, self._places)
+        return int(snapped) if self.type is int else float(snapped)
+
+    def clamp(self, value):
+        """``value`` moved into the bounds and onto the step grid (a choice: kept if allowed,
+        else the first choice)."""
+        if self.choices is not None:
+            return value if value in self.choices else self.choices[0]
+        return self._snap(min(max(float(value), self.min), self.max))
+
+    def step_up(self, value):
+        """One step more (the next choice), never past the maximum (the last choice)."""
+        if self.choices is not None:
+            i = self.choices.index(self.clamp(value))
+            return self.choices[min(i + 1, len(self.choices) - 1)]
+        return self.clamp(self.clamp(value) + self.step)
+
+    def step_down(self, value):
+        """One step less (the previous choice), never below the minimum (the first choice)."""
+        if self.choices is not None:
+            i = self.choices.index(self.clamp(value))
+            return self.choices[max(i - 1, 0)]
+        return self.clamp(self.clamp(value) - self.step)
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(_show(c) for c in self.choices)
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{self.min:g} to {self.max:g}{unit} in steps of {self.step:g}"
+
+    def check(self, value, key: str = ""):
+        """``value`` as this setting's type if it is allowed, else :class:`ProgramError`."""
+        label = key or self.label
+
+        def refuse(why: str):
+            raise ProgramError(f"{label} = {_show(value)} {why}; it must be {self.allowed()}", key)
+
+        if self.choices is not None:
+            if isinstance(value, list):
+                value = tuple(value)
+            if value not in self.choices:
+                refuse("is not offered")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            refuse("is not a number")
+        if self.type is int and not float(value).is_integer():
+            refuse("is not a whole number")
+        if value != value:
+            refuse("is not a number")
+        if value < self.min:
+            refuse("is too small")
+        if value > self.max:
+            refuse("is too large")
+        if abs(self._snap(value) - value) > 1e-9:
+            refuse("is between steps")
+        return self.type(value)
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple | list):
+        return "+".join(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+#: Every target a program holds, with its bounds and step. Keys are :class:`Program` fields.
+SETTINGS: dict[str, Setting] = {
+    "reps": Setting("Reps per set", "Reps in each set, per side.", int, 1, 30, 1),
+    "sets": Setting("Sets", "Sets per side.", int, 1, 10, 1),
+    "sides": Setting("Sides", "Which legs, in order; both for two-footed exercises.",
+                     choices=SIDE_CHOICES),
+    "hold_target_s": Setting("Hold at the top", "Seconds to hold at the top; less is a short "
+                             "hold (0: not judged).", float, 0.0, 10.0, 0.5, "s"),
+    "share_threshold": Setting("Drive-zone share", "Least share of the load under the driving "
+                               "part of the foot (the heel for a hip thrust); less is a toe "
+                               "drive.", float, 0.30, 0.90, 0.05),
+    "min_lower_s": Setting("Lowering time", "Least seconds to lower; faster is too fast (0: not "
+                           "judged).", float, 0.0, 10.0, 0.5, "s"),
+}
+
+
+@dataclass(frozen=True)
+class Program:
+    """A named set of targets for one exercise; every value within :data:`SETTINGS`."""
+
+    id: str
+    name: str
+    exercise: str
+    reps: int
+    sets: int
+    sides: tuple[str, ...]
+    hold_target_s: float
+    share_threshold: float
+    min_lower_s: float
+
+    def __post_init__(self):
+        if not isinstance(self.id, str) or not ID_PATTERN.fullmatch(self.id):
+            raise ProgramError(f"program id {self.id!r} is not usable: up to 32 lower-case "
+                               "letters, digits, '_' or '-'", "id")
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ProgramError(f"program {self.id!r} has an empty name", "name")
+        if len(self.name) > NAME_MAX or any(not c.isprintable() for c in self.name):
+            raise ProgramError(f"program {self.id!r}: the name must be at most {NAME_MAX} "
+                               "printable characters", "name")
+        if not isinstance(self.exercise, str) or not self.exercise:
+            raise ProgramError(f"program {self.id!r} has no exercise", "exercise")
+        for key, setting in SETTINGS.items():
+            object.__setattr__(self, key, setting.check(getattr(self, key), key))
+
+    @classmethod
+    def from_profile(cls, program_id: str, name: str, profile: ExerciseProfile) -> Program:
+        """A program starting from an exercise's own targets (moved onto the settings' grid)."""
+        values = {key: SETTINGS[key].clamp(getattr(profile, key)) for key in SETTINGS}
+        return cls(program_id, name, profile.id, **values)
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "sides": list(self.sides)}
+
+
+def to_targets(program: Program) -> Targets:
+    """The kiosk's overrides for ``program``; apply with ``kiosk.set_targets(program.exercise,
+    to_targets(program), athlete_id)``. ``Targets`` has no sides: the exercise's own apply."""
+    return Targets(share_threshold=program.share_threshold, hold_target_s=program.hold_target_s,
+                   min_lower_s=program.min_lower_s, reps=program.reps, sets=program.sets)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a coach or staff made: ``action`` is create, update, delete, station (the
+    station-wide program chosen) or assign (an athlete's own); ``changes`` maps a field to
+    (old, new)."""
+
+    role: str
+    at: str
+    action: str
+    program: str | None
+    changes: dict[str, tuple[Any, Any]]
+    athlete: str | None = None  #: the athlete's roster id, for ``assign``
+
+    def detail(self) -> dict:
+        """The usage log's event detail (JSON-ready)."""
+        return {"role": self.role, "at": self.at, "action": self.action, "program": self.program,
+                "athlete_id": self.athlete, "changes": {k: [_plain(o), _plain(n)] for k, (o, n) in self.changes.items()}}
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def check_role(role: str) -> str:
+    """A change is made by the coach or the staff (whoever opened the screen with a PIN)."""
+    if role not in ROLES:
+        raise ProgramError(f"unknown role {role!r}: changes are made by {' or '.join(ROLES)}",
+                           "role")
+    return role
+
+
+def programs_file(state: Path) -> Path:
+    return Path(state) / "programs.json"
+
+
+class ProgramBook:
+    """The station's programs and which one applies to the whole station.
+
+    ``profiles`` (when given) refuses programs for an exercise the station does not have, or
+    sides the exercise cannot do. Athletes get a program through the roster's ``program`` id.
+    """
+
+    def __init__(self, path: str | os.PathLike, programs=(), station_program: str | None = None,
+                 *, profiles: ProfileBook | None = None, wall: Callable[[], float] = time.time,
+                 on_change: Callable[[str, dict], object] | None = None):
+        self.path = Path(path)
+        self.profiles = profiles
+        self.wall = wall
+        self.on_change = on_change
+        self._programs: dict[str, Program] = {}
+        for p in programs:
+            self._fits(p)
+            if p.id in self._programs:
+                raise ProgramError(f"program id {p.id!r} appears twice", "id")
+            self._programs[p.id] = p
+        if station_program is not None and station_program not in self._programs:
+            raise ProgramError(f"the station's program {station_program!r} does not exist")
+        self.station_program = station_program
+
+    @classmethod
+    def load(cls, state_dir: str | os.PathLike, **kwargs) -> ProgramBook:
+        """The programs stored in ``state_dir`` (none yet: an empty book)."""
+        path = programs_file(Path(state_dir))
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls(path, **kwargs)
+        except (OSError, ValueError) as e:
+            raise ProgramError(f"{path} cannot be read ({e}): set the programs again on the "
+                               "coach screen") from None
+        try:
+            if raw.get("version") != FORMAT_VERSION:
+                raise ProgramError(f"format version {raw.get('version')!r}, expected "
+                                   f"{FORMAT_VERSION}")
+            programs = [Program(**{f.name: p[f.name] for f in fields(Program)})
+                        for p in raw["programs"]]
+            return cls(path, programs, raw.get("station_program"), **kwargs)
+        except (AttributeError, KeyError, TypeError, ProgramError) as e:
+            raise ProgramError(f"{path} is damaged ({e}): set the programs again on the coach "
+                               "screen") from None
+
+    def _save(self) -> None:
+        doc = {"version": FORMAT_VERSION, "station_program": self.station_program,
+               "programs": [p.to_json() for p in self]}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_state_file(self.path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", 0o600)
+
+    def _fits(self, program: Program) -> None:
+        if self.profiles is None:
+            return
+        profile = self.profiles.get(program.exercise) if program.exercise in \
+            self.profiles.profiles else None
+        if profile is None:
+            raise ProgramError(f"program {program.id!r}: no exercise {program.exercise!r}; known: "
+                               f"{', '.join(sorted(self.profiles.profiles))}", "exercise")
+        if (program.sides == ("both",)) != (profile.sides == ("both",)):
+            raise ProgramError(f"program {program.id!r}: {profile.name} is done on sides "
+                               f"{_show(profile.sides)}, not {_show(program.sides)}", "sides")
+
+    # -- reading ---------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Program]:
+        return iter(self._programs.values())
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+    def __contains__(self, program_id: object) -> bool:
+        return program_id in self._programs
+
+    def get(self, program_id: str) -> Program:
+        try:
+            return self._programs[program_id]
+        except KeyError:
+            raise ProgramError(f"no program {program_id!r}; known: "
+                               f"{', '.join(self._programs) or 'none yet'}") from None
+
+    def program_for(self, assigned: str | None = None) -> Program | None:
+        """The program that applies: the athlete's ``assigned`` one (their roster ``program``)
+        if it still exists, else the station's, else None (the exercise's own targets)."""
+        if assigned is not None and assigned in self._programs:
+            return self._programs[assigned]
+        if self.station_program is not None:
+            return self._programs.get(self.station_program)
+        return None
+
+    def new_id(self, name: str) -> str:
+        """A free program id made from ``name`` ("Heavy week 2" -> "heavy-week-2")."""
+        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:28] or "program"
+        pid, n = base, 2
+        while pid in self._programs:
+            pid, n = f"{base}-{n}", n + 1
+        return pid
+
+    # -- changes (stored at once, recorded) ------------------------------------------------
+    def create(self, program: Program, role: str) -> Change:
+        check_role(role)
+        if program.id in self._programs:
+            raise ProgramError(f"a program {program.id!r} exists already", "id")
+        self._fits(program)
+        before = self._snapshot()
+        self._programs[program.id] = program
+        changes = {k: (None, v) for k, v in asdict(program).items() if k != "id"}
+        return self._commit(role, "create", program.id, changes, before)
+
+    def update(self, program_id: str, role: str, **values) -> Change | None:
+        """Change some of a program's values (name, exercise or settings); each is checked
+        against :data:`SETTINGS`. Returns None when nothing actually changed."""
+        check_role(role)
+        old = self.get(program_id)
+        unknown = set(values) - {f.name for f in fields(Program)} or {"id"} & set(values)
+        if unknown:
+            raise ProgramError(f"cannot change {', '.join(sorted(unknown))} of a program; "
+                               f"settings: {', '.join(SETTINGS)}", sorted(unknown)[0])
+        new = replace(old, **values)
+        self._fits(new)
+        changes = {k: (getattr(old, k), getattr(new, k)) for k in values
+                   if getattr(old, k) != getattr(new, k)}
+        if not changes:
+            return None
+        before = self._snapshot()
+        self._programs[program_id] = new
+        return self._commit(role, "update", program_id, changes, before)
+
+    def delete(self, program_id: str, role: str) -> Change:
+        """Remove a program (the station's choice falls back to none if it was this one;
+        athletes assigned to it fall back to the station's program)."""
+        check_role(role)
+        old = self.get(program_id)
+        before = self._snapshot()
+        del self._programs[program_id]
+        changes = {"name": (old.name, None)}
+        if self.station_program == program_id:
+            self.station_program = None
+            changes["station_program"] = (program_id, None)
+        return self._commit(role, "delete", program_id, changes, before)
+
+    def set_station_program(self, program_id: str | None, role: str) -> Change | None:
+        """Choose the program for everyone without one of their own (None: the exercises'
+        own targets). None returned when it was already so."""
+        check_role(role)
+        if program_id is not None:
+            self.get(program_id)
+        if program_id == self.station_program:
+            return None
+        changes = {"station_program": (self.station_program, program_id)}
+        before = self._snapshot()
+        self.station_program = program_id
+        return self._commit(role, "station", program_id, changes, before)
+
+    def assign(self, roster, athlete_id: str, program_id: str | None, role: str) -> Change | None:
+        """Give an athlete on ``roster`` (a :class:`~station.roster.Roster`) a program of their
+        own (None: the station's applies); the roster is saved. None when it was already so."""
+        check_role(role)
+        if program_id is not None:
+            self.get(program_id)
+        old = roster.get(athlete_id).program
+        if old == program_id:
+            return None
+        roster.assign_program(athlete_id, program_id)
+        try:
+            roster.save()
+        except BaseException:
+            roster.assign_program(athlete_id, old)
+            raise
+        change = Change(role, iso(self.wall()), "assign", program_id,
+                        {"program": (old, program_id)}, athlete=athlete_id)
+        if self.on_change is not None:
+            self.on_change("coach_change", change.detail())
+        return change
+
+    def _snapshot(self):
+        return dict(self._programs), self.station_program
+
+    def _commit(self, role: str, action: str, program_id: str | None, changes: dict,
+                before) -> Change:
+        """Store the book; if it cannot be stored, undo the change in memory too."""
+        try:
+            self._save()
+        except BaseException:
+            self._programs, self.station_program = before
+            raise
+        change = Change(role, iso(self.wall()), action, program_id, changes)
+        if self.on_change is not None:
+            self.on_change("coach_change", change.detail())
+        return change
+
+
+__all__ = ["Change", "Program", "ProgramBook", "SETTINGS", "SIDE_CHOICES", "Setting",
+           "programs_file", "to_targets"]
