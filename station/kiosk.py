@@ -139,6 +139,11 @@ class Kiosk:
                 return self.coach_targets[key]
         return self.coach_targets.get(profile.id)
 
+    def refresh(self) -> None:
+        """Re-read targets for the next set (after the roster or programs changed)."""
+        if self.screen in ("idle", "ready"):
+            self._new_analysis()
+
     def set_targets(self, exercise_id: str, targets: Targets, athlete_id: str | None = None):
         """A coach's targets; they take effect at the next set."""
         self.profiles.get(exercise_id)  # refuses an unknown exercise
@@ -261,7 +266,7 @@ class Kiosk:
             self._button()
         elif kind == "guest":
             self.athlete = None
-            self._refresh_targets()
+            self.refresh()
         elif kind == "choose_athlete":
             self._choose(next((a for a in self.roster if a.id == value), None), value)
         elif kind == "badge":
@@ -312,11 +317,7 @@ class Kiosk:
         self.athlete = athlete
         if self.screen == "idle":
             self.screen = "ready"
-        self._refresh_targets()
-
-    def _refresh_targets(self) -> None:
-        if self.screen in ("idle", "ready"):
-            self._new_analysis()
+        self.refresh()
 
     def _start_live(self) -> None:
         if self.log is not None and not self.log.matches(self.athlete, self._profile_id):

@@ -89,6 +89,25 @@ def demo_session(cfg: Config, *, headless: bool, scenario: str | None = None) ->
     return Session(kiosk, sampler, sampler.drain, time.monotonic, athlete=bank.athlete)
 
 
+def apply_roster_and_programs(kiosk: Kiosk, state: Path) -> None:
+    """Give the kiosk the stored roster (names and badges) and the coach's programs: the
+    station's program for everyone, each athlete's assigned one for them."""
+    from .programs import ProgramBook, to_targets
+    from .roster import Roster
+
+    roster = Roster.load(state)
+    kiosk.roster = roster.athletes()
+    book = ProgramBook.load(state, profiles=kiosk.profiles)
+    station = book.program_for(None)
+    if station is not None:
+        kiosk.set_targets(station.exercise, to_targets(station))
+    for entry in roster:
+        program = book.program_for(entry.program)
+        if program is not None and program is not station:
+            kiosk.set_targets(program.exercise, to_targets(program), athlete_id=entry.id)
+    kiosk.refresh()
+
+
 def _drain_until(sampler: Sampler, frames: VirtualClock) -> list:
     return sampler.drain(until_t=frames())
 
@@ -229,6 +248,7 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
     from display.input import athlete_callback
 
     athlete = athlete_callback(session.athlete) if session.athlete is not None else None
+    apply_roster_and_programs(session.kiosk, state)
     recorder, push = open_usage_log(cfg, state)
     session.kiosk.log = recorder
     try:

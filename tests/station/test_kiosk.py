@@ -1,6 +1,8 @@
 """The kiosk's screen state machine, driven by the simulated athlete and by commands, with no
 pygame: what the display will be told to show."""
 
+import dataclasses
+
 import pytest
 
 from drivers.simplate import simulated_plate
@@ -183,3 +185,33 @@ def test_unknown_commands_are_ignored_not_fatal(caplog):
     k.handle(UICommand("launch_rockets"))
     k.handle(UICommand("choose_exercise", "curling"))
     assert k.view().screen == "idle" and "Unknown exercise" in k.view().message
+
+
+def test_stored_roster_and_programs_reach_the_kiosk(tmp_path):
+    """What the coach stored (roster, station program, an athlete's own program) is what the
+    kiosk shows and judges with at the next set."""
+    from station.kiosk_run import apply_roster_and_programs
+    from station.programs import Program, ProgramBook
+    from station.roster import Roster
+
+    roster = Roster.load(tmp_path)
+    roster.add("a1", "Ada", badge="0012345")
+    roster.add("b2", "Ben")
+    roster.save()
+    book = ProgramBook.load(tmp_path, profiles=PROFILES)
+    hip = PROFILES.get("single_leg_hip_thrust")
+    base = Program.from_profile("easy", "Easy week", hip)
+    book.create(dataclasses.replace(base, reps=6), "coach")
+    book.create(dataclasses.replace(base, id="hold", name="Long holds", hold_target_s=3.0),
+                "coach")
+    book.set_station_program("easy", "coach")
+    book.assign(roster, "b2", "hold", "coach")
+
+    k = Kiosk(PROFILES, rate_hz=80.0)
+    apply_roster_and_programs(k, tmp_path)
+    assert [a.name for a in k.roster] == ["Ada", "Ben"]
+    k.handle(UICommand("badge", "0012345"))
+    v = k.view()
+    assert v.athlete == "Ada" and v.targets.reps == 6 and v.targets.hold_s == hip.hold_target_s
+    k.handle(UICommand("choose_athlete", "b2"))
+    assert k.view().targets.hold_s == 3.0
