@@ -20,13 +20,13 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PinError
+from .paths import write_state_file
 
 ROLES = ("coach", "staff")
 PIN_MIN_DIGITS, PIN_MAX_DIGITS = 4, 8
@@ -44,25 +44,6 @@ FORMAT_VERSION = 1
 def pins_file(state: Path) -> Path:
     return Path(state) / "pins.json"
 
-
-def write_state_file(path: Path, text: str, mode: int = 0o600) -> None:
-    """Write ``text`` atomically (a crash leaves the old file or the new one, never half) with
-    ``mode`` from the start: the temporary file is created private and renamed into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def check_role(role: str) -> str:
@@ -226,4 +207,4 @@ class PinStore:
 
 
 __all__ = ["LOCKOUT_S", "MAX_TRIES", "PinStore", "ROLES", "check_role", "pins_file",
-           "validate_pin", "write_state_file"]
+           "validate_pin"]

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProgramError
-from .pins import ROLES, write_state_file
+from .paths import write_state_file
+from .pins import ROLES
 from .profiles import ExerciseProfile, ProfileBook, Targets
 from .usage_log import iso
 

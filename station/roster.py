@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .errors import RosterError
 from .kiosk import Athlete
-from .pins import write_state_file
+from .paths import write_state_file
 from .usage_report import FORMULA_STARTS, csv_cell
 
 NAME_MAX = 40  #: characters: what fits on one line of the 800x480 athlete list
