@@ -33,7 +33,11 @@ Ground truth (what the analysis is compared with), all in seconds of athlete tim
 * ``start`` = start of drive: the instant the foot load leaves the bottom level and starts to rise.
 * ``drive_end`` = top: the instant the minimum-jerk rise reaches the top level (lockout).
 * ``lower_start``: the instant the load starts to fall from the top level (the model's);
-  ``drive_s = drive_end - start``, ``lower_s = end - lower_start`` (movement durations).
+  ``drive_s = drive_end - start`` (a movement duration). ``lower_s`` is the station's
+  definition (:func:`band_lowering`, as ``station.reps.band_lowering``) on the model's force,
+  sway included: from ``hold_end`` to ``lower_end``, the first time the load is back within
+  :data:`LOWER_BAND` x the range above the bottom, divided by the part of a minimum-jerk fall
+  between those levels (0.414); without sway it is the model's lowering.
 * ``end``: the instant the load is back at the bottom level.
 * the hold (``hold_start``, ``hold_end``, ``hold_s``) is not the model's segment, which sway
   makes unobservable, but the station's definition (:func:`top_band_hold`, the same rule as
@@ -89,9 +93,16 @@ SHORT_HOLD_MAX_LOWER_S = 2.4
 # x the range above it.
 HOLD_BAND = 0.08
 HOLD_SETTLED = 0.15
+# The lowering's definition (station/reps.py uses the same number): from the hold's end until the
+# load is back within LOWER_BAND x the range above the bottom level.
+LOWER_BAND = 0.25
 MASS_RANGE_KG = (20.0, 250.0)
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "config" / "scenarios"
 TRUTH_GRID_S = 0.001
+# Attempts at keeping a rep's hold and lowering clear of the fault edges (see ScriptedAthlete._rep).
+_FIT_ATTEMPTS = 12
+# The part of a minimum-jerk lowering still in the top band (min_jerk(0.226) = HOLD_BAND).
+_TOP_BAND_PART = 0.226
 
 # Sway sizes (fractions of body weight for the load, of one for the heel share).
 QUIET_LOAD, QUIET_HEEL = 0.010, 0.015
@@ -240,6 +251,41 @@ def top_band_hold(t: np.ndarray, load: np.ndarray, bottom: float, band: float = 
     if hold_end < hold_start:
         hold_start = hold_end = 0.5 * (hold_start + hold_end)
     return hold_start, hold_end, top
+
+
+def band_lowering(t: np.ndarray, load: np.ndarray, bottom: float, top: float, hold_end: float,
+                  band: float = LOWER_BAND, hold_band: float = HOLD_BAND) -> tuple[float, float]:
+    """``(lower_end, lower_s)``: the lowering's definition, as in ``station.reps.band_lowering``
+    (the reference the truth uses; tests check both agree).
+
+    ``lower_end``: the first time after ``hold_end`` that the load is at or below ``bottom +
+    band x (top - bottom)`` (the grid's last time if never). ``lower_s``: ``lower_end -
+    hold_end`` divided by the part of a minimum-jerk fall between those two levels
+    (:func:`lowering_fraction`), i.e. the duration of the minimum-jerk fall that would cross
+    them at those times. Without sway it is the model's ``lower_s``.
+    """
+    level = bottom + band * (top - bottom)
+    k = int(np.searchsorted(t, hold_end, side="right"))
+    down = np.flatnonzero(load[k:] <= level)
+    if down.size:
+        i = k + int(down[0])
+        if i > 0:
+            a, b = load[i - 1], load[i]
+            f = 0.5 if a == b else min(max((level - a) / (b - a), 0.0), 1.0)
+            lower_end = max(float(t[i - 1] + f * (t[i] - t[i - 1])), hold_end)
+        else:
+            lower_end = float(t[0])
+    else:
+        lower_end = float(t[-1])
+    return lower_end, (lower_end - hold_end) / lowering_fraction(band, hold_band)
+
+
+def lowering_fraction(band: float = LOWER_BAND, hold_band: float = HOLD_BAND) -> float:
+    """The part of a minimum-jerk fall from ``hold_band`` below the top to ``band`` above the
+    bottom (0.415 for the shipped bands)."""
+    s = np.linspace(0.0, 1.0, 2001)
+    m = min_jerk(s)
+    return float(np.interp(1.0 - band, m, s) - np.interp(hold_band, m, s))
 
 
 class _Sway:
@@ -556,6 +602,7 @@ class RepTruth:
     faults: tuple[str, ...] = ()
     hold_start: float = 0.0  # the hold, by the station's definition (top_band_hold)
     hold_end: float = 0.0
+    lower_end: float = 0.0  # the lowering's end, by the station's definition (band_lowering)
 
     @property
     def good(self) -> bool:
@@ -684,9 +731,14 @@ class ScriptedAthlete(_Body):
             bottom_s += 0.5
         start = t + bottom_s
         marks = self.load.mark(), self.heel.mark()
-        # the hold as the station defines it depends on this seed's sway: keep it clearly on
-        # the scenario's side of the short-hold edge (see the module docstring)
-        for _ in range(8):
+        rushed = "too_fast" in p["faults"]
+        hold_max = SHORT_HOLD_BELOW_S - HOLD_MARGIN_S
+        hold_min = SHORT_HOLD_BELOW_S + HOLD_MARGIN_S
+        lower_max = TOO_FAST_BELOW_S - LOWER_MARGIN_S
+        lower_min = TOO_FAST_BELOW_S + LOWER_MARGIN_S
+        # the hold and the lowering as the station defines them depend on this seed's sway:
+        # keep them clearly on the scenario's side of the fault edges (see the module docstring)
+        for _ in range(_FIT_ATTEMPTS):
             drive_end = start + drive
             lower_start = drive_end + hold
             end = lower_start + lower
@@ -695,30 +747,51 @@ class ScriptedAthlete(_Body):
                          heel)
             self.load.to(lower_start, end, b.bottom_share)
             self.heel.to(max(lower_start, self.heel.end), end, b.setup_heel_share)
-            band = self._band_hold(start, end)
-            held = band[1] - band[0]
-            if short and held > SHORT_HOLD_BELOW_S - HOLD_MARGIN_S and hold > 0.0:
-                hold = max(0.0, hold - (held - SHORT_HOLD_BELOW_S + HOLD_MARGIN_S) - 0.02)
-            elif not short and held < SHORT_HOLD_BELOW_S + HOLD_MARGIN_S:
-                hold += SHORT_HOLD_BELOW_S + HOLD_MARGIN_S - held + 0.02
+            hold_start, hold_end, lower_end, lowered = self._band_truth(start, end)
+            held = hold_end - hold_start
+            if short and held > hold_max:
+                excess = held - hold_max + 0.02
+                if hold > 0.0:
+                    hold = max(0.0, hold - excess)
+                elif not rushed and lowered > lower_min + 0.1:
+                    # no model hold left, yet the first part of the lowering (and the sway in
+                    # it) keeps the load in the top band too long: lower a little quicker,
+                    # still clearly slow enough
+                    lower = max(lower - excess / _TOP_BAND_PART, lower * (lower_min + 0.1) / lowered)
+                else:
+                    drive = max(0.5 * drive, drive - excess)
+            elif not short and held < hold_min:
+                hold += hold_min - held + 0.02
+            elif rushed and lowered > lower_max:
+                lower *= (lower_max - 0.02) / lowered
+            elif not rushed and lowered < lower_min:
+                lower *= (lower_min + 0.02) / lowered
             else:
                 break
             self.load.undo(marks[0])
             self.heel.undo(marks[1])
+        else:
+            raise ScenarioError(
+                f"{self.scenario.source}: step {step.number} ({step.kind}): with seed sway this "
+                f"rep's hold ({held:.2f} s) or lowering ({lowered:.2f} s) cannot be kept clear of "
+                "the fault edges; change its hold_s, lower_s or drive_s")
         self._reps.append({"set_index": set_index, "side": side, "kind": step.kind,
                            "start": start, "drive_end": drive_end, "lower_start": lower_start,
-                           "end": end, "faults": p["faults"], "hold": band})
+                           "end": end, "faults": p["faults"], "hold": (hold_start, hold_end),
+                           "lower": (lower_end, lowered)})
         return end
 
-    def _band_hold(self, start: float, end: float) -> tuple[float, float]:
-        """The hold of the rep from ``start`` to ``end`` by the station's definition."""
-        t = np.arange(start - 0.4, end + TRUTH_GRID_S, TRUTH_GRID_S)
+    def _band_truth(self, start: float, end: float) -> tuple[float, float, float, float]:
+        """``(hold_start, hold_end, lower_end, lower_s)`` of the rep from ``start`` to ``end`` by
+        the station's definitions (:func:`top_band_hold`, :func:`band_lowering`)."""
+        t = np.arange(start - 0.4, end + 1.0, TRUTH_GRID_S)
         f = self.forces(t)
         load = f.heel + f.forefoot
         bottom = float(np.median(load[t <= start]))
         after = t >= start
-        hold_start, hold_end, _ = top_band_hold(t[after], load[after], bottom)
-        return hold_start, hold_end
+        hold_start, hold_end, top = top_band_hold(t[after], load[after], bottom)
+        lower_end, lower_s = band_lowering(t[after], load[after], bottom, top, hold_end)
+        return hold_start, hold_end, lower_end, lower_s
 
     def _measure_truth(self) -> GroundTruth:
         reps = []
@@ -731,13 +804,15 @@ class ScriptedAthlete(_Body):
             whole = np.arange(r["start"], r["end"] + TRUTH_GRID_S, TRUTH_GRID_S)
             fw = self.forces(whole)
             hold_start, hold_end = r["hold"]
+            lower_end, lower_s = r["lower"]
             reps.append(RepTruth(
                 index=i, set_index=r["set_index"], side=r["side"], kind=r["kind"],
                 start=r["start"], drive_end=r["drive_end"], lower_start=r["lower_start"],
                 end=r["end"], drive_s=r["drive_end"] - r["start"],
-                hold_s=hold_end - hold_start, lower_s=r["end"] - r["lower_start"],
+                hold_s=hold_end - hold_start, lower_s=lower_s,
                 heel_share=share, peak_n=float(np.max(fw.heel + fw.forefoot)),
-                faults=tuple(r["faults"]), hold_start=hold_start, hold_end=hold_end))
+                faults=tuple(r["faults"]), hold_start=hold_start, hold_end=hold_end,
+                lower_end=lower_end))
         return GroundTruth(scenario=self.scenario.name, mass_kg=self.body.mass_kg,
                            duration_s=self.duration_s, reps=tuple(reps), step_on=tuple(self._on),
                            step_off=tuple(self._off), sides=tuple(self._on_sides))

@@ -43,7 +43,10 @@ What a rep's numbers mean
     settling to within :data:`HOLD_SETTLED` x the range above the top level until the load
     leaves :data:`HOLD_BAND` x the range below it for good. It includes the first, slow part
     of a minimum-jerk lowering (about a fifth of it): that is where the load is still at the top.
-    The *drive* and the *lowering* are movement durations from model fits (:func:`ramp_fit_bounds`):
+    The *lowering* is one definition shared with the truth too (:func:`band_lowering`): from
+    the hold's end to the first time the load is back within :data:`LOWER_BAND` x the range
+    above the bottom level, on a whole minimum-jerk fall's scale (/ 0.414).
+    The *drive* and the rep's ``start``/``end`` are movement boundaries from model fits (:func:`ramp_fit_bounds`):
     the drive a minimum-jerk rise plus an overshoot bump (Flash & Hogan 1985; the hips are
     thrust up, so the foot briefly carries more than its static share), the lowering a
     minimum-jerk fall from the top level to the bottom level; ``start`` and ``end`` are where
@@ -77,6 +80,9 @@ from .profiles import ExerciseProfile
 #: has settled to within ``HOLD_SETTLED`` x the range above it.
 HOLD_BAND = 0.08
 HOLD_SETTLED = 0.15
+#: The lowering (see :func:`band_lowering`): from the hold's end until the load is back within
+#: ``LOWER_BAND`` x the range above the bottom level, on the scale of a whole minimum-jerk fall.
+LOWER_BAND = 0.25
 #: Time step on which the hold is found (samples further apart are joined by straight lines).
 HOLD_GRID_S = 0.005
 #: Below this total (newtons) a sample's heel share says nothing (sensor noise).
@@ -283,7 +289,10 @@ class RepDetector:
                     self._rested_s += t - self._last_t
                     if t >= self._finish_at:
                         self._complete(t, events)
-                elif x > lo or (t >= self._finish_at and x >= self._cand_base):
+                elif x > lo:
+                    # the next rise (or a bad word the filters let through): not this rep's
+                    self._complete(t, events, drop_last=True)
+                elif t >= self._finish_at and x >= self._cand_base:
                     self._complete(t, events)
                 elif t >= self._finish_at + 2.0:  # settled below the bottom: sat down or shifted
                     self._finish_or_drop(t, events)
@@ -425,7 +434,10 @@ class RepDetector:
         else:
             self._drop_candidate()
 
-    def _complete(self, t: float, events: list) -> None:
+    def _complete(self, t: float, events: list, drop_last: bool = False) -> None:
+        """Measure the rep on record; ``drop_last``: without the sample that decided it."""
+        if drop_last and len(self._ts) > 4:
+            del self._ts[-1], self._heels[-1], self._fores[-1]
         rep = self._measure()
         base = self._cand_base
         self._drop_candidate()
@@ -471,6 +483,9 @@ class RepDetector:
         bottom = float(np.median(rest)) if rest.size >= 2 else base
         after = ts >= start - 1e-9
         hold_start, hold_end, top = top_band_hold(ts[after], xs[after], bottom)
+        # the lowering's end on the median of three: a lone bad word too small for the spike
+        # filters is no crossing (on a monotonic fall the median of three is the sample itself)
+        _, lower_s = band_lowering(ts[after], smooth[after], bottom, top, hold_end)
 
         total = heel_n + fore_n
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -491,7 +506,6 @@ class RepDetector:
             else:
                 heel = heel_min = None
         hold_s = hold_end - hold_start
-        lower_s = end - lower_start
         faults = self.profile.judge(heel, hold_s, lower_s)
         return Rep(
             index=self.count + 1,
@@ -596,6 +610,40 @@ def top_band_hold(ts: np.ndarray, xs: np.ndarray, bottom: float, band: float = H
     return hold_start, hold_end, top
 
 
+def band_lowering(ts: np.ndarray, xs: np.ndarray, bottom: float, top: float, hold_end: float,
+                  band: float = LOWER_BAND, hold_band: float = HOLD_BAND) -> tuple[float, float]:
+    """``(lower_end, lower_s)`` of one rep: THE definition of the lowering (shared, like the hold's,
+    with the simulated athlete's ground truth).
+
+    The lowering runs from ``hold_end`` (the load leaves the top band for good, see
+    :func:`top_band_hold`) to ``lower_end``, the first time after it that the load is at or
+    below ``bottom + band x (top - bottom)`` (straight lines between samples; the last sample's
+    time when it never gets there). Both edges sit where the load moves fast, so the athlete's
+    sway at the flat ends of the movement moves them little. ``lower_s`` puts that stretch on
+    the scale of a whole movement: it is the duration of the minimum-jerk fall from ``top`` to
+    ``bottom`` that crosses the two levels at those two times (the stretch divided by
+    :func:`lowering_fraction`), so a coach's "lower over at least 1.5 s" means what it says.
+    """
+    ts = np.asarray(ts, dtype=float)
+    xs = np.asarray(xs, dtype=float)
+    level = bottom + band * (top - bottom)
+    k = int(np.searchsorted(ts, hold_end, side="right"))
+    down = np.flatnonzero(xs[k:] <= level)
+    if down.size:
+        i = k + int(down[0])
+        lower_end = _cross(ts, xs, i - 1, level) if i > 0 else float(ts[0])
+        lower_end = max(lower_end, hold_end)
+    else:
+        lower_end = float(ts[-1]) if ts.size else hold_end
+    return lower_end, (lower_end - hold_end) / lowering_fraction(band, hold_band)
+
+
+def lowering_fraction(band: float = LOWER_BAND, hold_band: float = HOLD_BAND) -> float:
+    """The part of a minimum-jerk fall between leaving the top band (``hold_band`` below the
+    top) and reaching ``band`` above the bottom (0.415 for the shipped bands)."""
+    return float(np.interp(1.0 - band, _MJ, _S) - np.interp(hold_band, _MJ, _S))
+
+
 def median3(xs: np.ndarray) -> np.ndarray:
     """The centred median of three (the ends kept): a landing's one-sample impact is not a top."""
     if xs.size < 3:
@@ -608,7 +656,27 @@ def median3(xs: np.ndarray) -> np.ndarray:
 def _despiked(xs: np.ndarray, base: float) -> np.ndarray:
     """A rep's rep signal through :func:`despike`, the limit a fifth of its rough range (the
     median of its top quarter above ``base``)."""
-    return despike(xs, 0.2 * (float(np.median(xs[xs >= np.percentile(xs, 75)])) - base))
+    limit = 0.2 * (float(np.median(xs[xs >= np.percentile(xs, 75)])) - base)
+    return despike(_edge_despiked(xs, limit), limit)
+
+
+def _edge_despiked(xs: np.ndarray, limit: float) -> np.ndarray:
+    """``xs`` with a run of one or two bad words at either end of the record (where
+    :func:`despike` has no neighbour on one side) set to the sample next to it: a run standing
+    out by more than ``limit`` from a neighbour that itself moved less than half of it."""
+    n = xs.size
+    if n < 6 or limit <= 0:
+        return xs
+    out = xs
+    for width in (2, 1):
+        for run, near, nearer in ((slice(n - width, n), n - width - 1, n - width - 2),
+                                  (slice(0, width), width, width + 1)):
+            jump = out[run] - out[near]
+            if (np.all(np.abs(jump) > limit) and np.all(np.sign(jump) == np.sign(jump[0]))
+                    and abs(out[near] - out[nearer]) < 0.5 * limit):
+                out = out.copy() if out is xs else out
+                out[run] = out[near]
+    return out
 
 
 def despike(xs: np.ndarray, limit: float) -> np.ndarray:

@@ -7,13 +7,16 @@ import pytest
 
 from drivers.athlete import (
     HOLD_MARGIN_S,
+    LOWER_MARGIN_S,
     SCENARIO_DIR,
     SHORT_HOLD_BELOW_S,
     TOE_DRIVE_BELOW,
+    TOO_FAST_BELOW_S,
     G,
     KeyboardAthlete,
     ScriptedAthlete,
     load_scenario,
+    lowering_fraction,
     parse_scenario,
 )
 from drivers.clock import VirtualClock
@@ -49,7 +52,15 @@ def test_every_shipped_scenario_loads_and_runs(name):
     for rep in truth.reps:
         assert rep.start < rep.drive_end <= rep.lower_start < rep.end
         assert rep.drive_s == pytest.approx(rep.drive_end - rep.start)
-        assert rep.lower_s == pytest.approx(rep.end - rep.lower_start)
+        # the lowering is the station's definition on the model's force: from the hold's end
+        # to the first time back within a quarter of the range above the bottom
+        assert rep.hold_end < rep.lower_end < rep.end + 1.0
+        assert rep.lower_s == pytest.approx((rep.lower_end - rep.hold_end) / lowering_fraction())
+        # ... on the scenario's side of the too-fast edge, by the margin
+        if "too_fast" in rep.faults:
+            assert rep.lower_s <= TOO_FAST_BELOW_S - LOWER_MARGIN_S + 1e-9
+        else:
+            assert rep.lower_s >= TOO_FAST_BELOW_S + LOWER_MARGIN_S - 1e-9
         # the hold is the station's top band on the model's force: from about lockout into the
         # slow first part of the lowering
         assert rep.hold_s == pytest.approx(rep.hold_end - rep.hold_start)
@@ -327,3 +338,18 @@ def test_keyboard_takes_over_the_script_seamlessly():
     assert after == pytest.approx(scripted.body.bottom_share, abs=0.03)
     # the script would have been lowering and starting the next rep by now: it no longer drives
     assert athlete.keyboard is not None and athlete.takeover_t == pytest.approx(mid_hold)
+
+
+def test_a_short_hold_stays_short_when_the_movements_alone_fill_the_band():
+    """A slow drive's overshoot settling and the first fifth of a slow lowering keep the load
+    in the top band ~0.8 s with no model hold at all (108 kg, seed 90): the athlete lowers a
+    little quicker (still clearly slow enough), then drives quicker, until the hold is short."""
+    scenario = parse_scenario({"athlete": {"mass_kg": 108}, "steps": [
+        {"kind": "step_on"}, {"kind": "settle", "duration_s": 1.5},
+        {"kind": "rep", "drive_s": 1.5, "hold_s": 0.33, "lower_s": 2.26, "heel_share": 0.75,
+         "faults": ["short_hold"]},
+        {"kind": "step_off"}]}, source="drawn")
+    rep = ScriptedAthlete(scenario, seed=90).truth.reps[0]
+    assert rep.hold_s <= SHORT_HOLD_BELOW_S - HOLD_MARGIN_S
+    assert rep.lower_s >= TOO_FAST_BELOW_S + LOWER_MARGIN_S
+    assert rep.drive_s < 1.5 * 1.05  # it had to give up part of the slow drive

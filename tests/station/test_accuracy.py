@@ -31,7 +31,7 @@ from drivers.athlete import (
 from drivers.simplate import simulated_plate
 from station.analysis import Analyzer, Phase, PhaseChanged, RepCompleted
 from station.profiles import load_profiles
-from station.reps import top_band_hold
+from station.reps import band_lowering, top_band_hold
 
 HIP = load_profiles().get("single_leg_hip_thrust")
 SWEEP = os.environ.get("GYM_STATION_SWEEP") == "1"
@@ -114,16 +114,20 @@ def test_ghost_movements_count_no_rep(rate):
 
 
 def test_truth_and_station_share_one_hold_definition():
-    """The truth's hold is the station's top_band_hold on the model's force (1 ms grid)."""
+    """The truth's hold and lowering are the station's top_band_hold and band_lowering on the
+    model's force (1 ms grid)."""
     athlete = ScriptedAthlete("faults", seed=5)
     for true in athlete.truth.reps:
         t = np.arange(true.start - 0.4, true.end + 0.001, 0.001)
         f = athlete.forces(t)
         load = f.heel + f.forefoot
-        start, end, _ = top_band_hold(t[t >= true.start], load[t >= true.start],
-                                      float(np.median(load[t <= true.start])))
+        after, bottom = t >= true.start, float(np.median(load[t <= true.start]))
+        start, end, top = top_band_hold(t[after], load[after], bottom)
         assert (start, end) == (pytest.approx(true.hold_start, abs=0.002),
                                 pytest.approx(true.hold_end, abs=0.002))
+        lower_end, lower_s = band_lowering(t[after], load[after], bottom, top, end)
+        assert (lower_end, lower_s) == (pytest.approx(true.lower_end, abs=0.002),
+                                        pytest.approx(true.lower_s, abs=0.006))
 
 
 def test_each_error_source_is_caught():
@@ -192,11 +196,9 @@ def test_drawn_reps_meet_the_contract_at_80_sps(reps, mass, seed):
     check_drawn(reps, mass, 80.0, seed)
 
 
-@pytest.mark.xfail(reason="known misses at 10 SPS on drawn reps: the athlete cannot keep its "
-                          "short-hold margin (seed 90, 108 kg, drive 1.5 s, hold 0.33 s, lowering "
-                          "2.26 s: truth hold 0.87 s even with no model hold), and a lone rushed rep "
-                          "(lowering 0.45 s, 4 samples) followed at once by stepping off is not "
-                          "counted (seed 4862, 55 kg)", strict=False)
+@pytest.mark.xfail(reason="known miss at 10 SPS on drawn reps: a toe drive's heel share (0.31 "
+                          "true, 50 kg, seed 0) is measured 0.39; the short-hold margin (seed 90) "
+                          "and the 10 SPS rep count (demo seed 6) are fixed", strict=False)
 @settings(DRAWN, phases=[Stage.explicit, Stage.generate])  # no shrinking of a known miss
 @given(reps=st.lists(rep_tables(), min_size=1, max_size=3), mass=st.floats(50.0, 110.0),
        seed=st.integers(0, 10_000))

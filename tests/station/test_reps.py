@@ -27,6 +27,7 @@ from station.profiles import Targets, load_profiles
 from station.reps import (
     RepDetector,
     band_bounds,
+    band_lowering,
     despike,
     fit_ramp,
     min_jerk,
@@ -130,6 +131,16 @@ class Script:
                                                 float(np.median(x[t <= r["start"]])))
         return hold_end - hold_start
 
+    def true_lower(self, i, *, seed=0, sway=0.005):
+        """Rep ``i``'s lowering by the station's definition, on the noise-free load (1 ms grid)."""
+        r = self.truth[i]
+        t = np.arange(r["start"] - 0.4, r["end"] + 0.5, 0.001)
+        x = self.total(t, seed=seed, sway=sway)
+        after = t >= r["start"]
+        bottom = float(np.median(x[t <= r["start"]]))
+        _, hold_end, top = top_band_hold(t[after], x[after], bottom)
+        return band_lowering(t[after], x[after], bottom, top, hold_end)[1]
+
     def samples(self, rate, *, seed=0, sway=0.005, noise_n=1.0, spikes=0.0, tail_s=7.0):
         t = np.arange(0.0, self.t + tail_s, 1.0 / rate)
         total = self.total(t, seed=seed, sway=sway)
@@ -162,8 +173,9 @@ def set_of(reps, **kw):
 @pytest.mark.parametrize("sway", [0.0, 0.005])
 def test_clean_reps_are_counted_and_measured(rate, kg, sway):
     """The hold (time in the top band, :func:`top_band_hold`) is within one sample + 30 ms of
-    the same definition applied to the noise-free load, sway or not; the lowering's end, from a
-    model fit, within 0.35 s when the athlete sways."""
+    the same definition applied to the noise-free load, sway or not; so is the lowering
+    (:func:`band_lowering`) within 0.12 s (its edges' errors are put on a whole movement's
+    scale, x 2.4); the rep's end, from a model fit, within 0.35 s when the athlete sways."""
     script = set_of([REP] * 4, kg=kg)
     seed = kg + rate
     an, events = analyze(script.samples(rate, seed=seed, sway=sway), rate)
@@ -180,7 +192,9 @@ def test_clean_reps_are_counted_and_measured(rate, kg, sway):
         assert rep.start == pytest.approx(truth["start"], abs=0.06)
         assert rep.drive_s == pytest.approx(1.0, abs=0.06)
         assert rep.end == pytest.approx(truth["end"], abs=tol_end)
-        assert rep.lower_s == pytest.approx(truth["lower_s"], abs=tol_end)
+        assert rep.lower_s == pytest.approx(script.true_lower(i, seed=seed, sway=sway), abs=0.12)
+        if sway == 0:  # without sway the definition gives the movement's own duration
+            assert script.true_lower(i, seed=seed, sway=sway) == pytest.approx(2.0, abs=0.01)
         assert rep.heel_share_min <= rep.heel_share
         assert rep.peak_n > rep.top_n > rep.bottom_n
         assert rep.top_n == pytest.approx(0.62 * kg * G, rel=0.03)
@@ -444,3 +458,18 @@ def test_despike_keeps_a_10_sps_overshoot_and_removes_a_spike_pair():
     cleaned = despike(held, 35.0)
     assert cleaned[12:14] == pytest.approx([468.0 + (472.0 - 468.0) / 3 * k for k in (1, 2)])
     assert np.array_equal(np.delete(cleaned, [12, 13]), np.delete(drive, [12, 13]))
+
+
+@pytest.mark.parametrize("after_s", [0.0, 0.1, 0.2, 0.4, 0.6])
+def test_a_spike_pair_as_the_rep_is_measured_does_not_lose_it(after_s):
+    """Two bad words in a row just as the rep is being measured (the last samples on record,
+    where despiking has no right-hand neighbour) are not the rep's top: it is still counted."""
+    script = set_of([REP], kg=65)
+    samples = script.samples(10, seed=6, sway=0.002)
+    at = int(round((script.truth[0]["end"] + after_s) * 10))
+    for k in (at, at + 1):
+        s = samples[k]
+        samples[k] = Sample(s.t, s.heel + 1100.0, s.forefoot)
+    an, _ = analyze(samples, 10)
+    assert len(an.reps) == 1
+    assert an.reps[0].top_n == pytest.approx(0.62 * 65 * G, rel=0.03)
