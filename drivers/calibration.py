@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import CalibrationError
+from .files import write_atomic
 
 FORMAT_VERSION = 1
 
@@ -99,21 +99,7 @@ class Calibration:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically: a crash leaves either the old file or the new one."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".calibration-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.to_json(), f, indent=2)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
+        write_atomic(path, json.dumps(self.to_json(), indent=2))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Calibration:

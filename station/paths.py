@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from drivers.files import write_atomic
 
 from .errors import ConfigError
 
@@ -39,20 +40,5 @@ def calibration_file(state: Path) -> Path:
     return state / "calibration.json"
 
 def write_state_file(path: Path, text: str, mode: int = 0o600) -> None:
-    """Write ``text`` atomically (a crash leaves the old file or the new one, never half) with
-    ``mode`` from the start: the temporary file is created private and renamed into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Write a state file atomically and private to the station's user (mode 0600 by default)."""
+    write_atomic(path, text, mode)
