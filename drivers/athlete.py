@@ -216,7 +216,8 @@ def top_band_hold(t: np.ndarray, load: np.ndarray, bottom: float, band: float = 
     ``station.reps.top_band_hold`` (this is the reference the truth uses; tests check both agree).
 
     ``peak``: the highest load; ``half``: the first time after it the load is below
-    ``bottom + (peak - bottom) / 2``. ``top``: the median load from ``peak`` to ``half``,
+    ``bottom + (peak - bottom) / 2`` and stays below until it reaches ``bottom + (peak -
+    bottom) / 4`` (or the grid ends). ``top``: the median load from ``peak`` to ``half``,
     refined twice as the median of the loads within 15 % of the range of it; ``range = top -
     bottom``. ``hold_end``: the last time before ``half`` the load is at or above ``top - band x
     range``. ``hold_start``: the first time after ``peak`` the load is at or below ``top +
@@ -225,8 +226,15 @@ def top_band_hold(t: np.ndarray, load: np.ndarray, bottom: float, band: float = 
     """
     ip = int(np.argmax(load))
     peak = float(load[ip])
-    below = np.flatnonzero(load[ip:] < bottom + 0.5 * (peak - bottom))
-    im = ip + int(below[0]) if below.size else len(load) - 1
+    # half: the start of the stretch below half-way that goes on down to a quarter (or to the end)
+    after = load[ip:]
+    above = after >= bottom + 0.5 * (peak - bottom)
+    low = np.flatnonzero(after <= bottom + 0.25 * (peak - bottom))
+    back = np.flatnonzero(above[:(int(low[0]) if low.size else after.size - 1) + 1])
+    if low.size or not above[-1]:
+        im = ip + (min(int(back[-1]) + 1, after.size - 1) if back.size else 0)
+    else:
+        im = len(load) - 1
     top_part = load[ip:im + 1]
     top = float(np.median(top_part))
     for _ in range(2):

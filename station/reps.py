@@ -57,7 +57,11 @@ What a rep's numbers mean
 
     Live, :attr:`RepDetector.hold_s` runs while the filtered load stays at the top; when the
     lowering shows (phase ``lower``) it is replaced by :func:`top_band_hold` on the samples so
-    far, i.e. the rep's final hold, so a live "short hold" cue agrees with the judgement.
+    far, i.e. the rep's final hold, so a live "short hold" cue agrees with the judgement
+    (with the bottom level taken as the measurement takes it, from the rest before the drive).
+    A lowering that shows within :data:`OVERSHOOT_S` of reaching the top may be the drive's
+    overshoot decaying (at 10 SPS, in a step or two): the hold level keeps following the load,
+    and a load that stops falling under it returns to ``top``.
 
     Accuracy on the simulated athlete (sway, noise, drift, spikes; 16 seeds of 5 scenarios,
     50-110 kg), with the plate's gated spike filter: hold within one sample + 30 ms on every rep
@@ -83,6 +87,12 @@ HOLD_SETTLED = 0.15
 #: The lowering (see :func:`band_lowering`): from the hold's end until the load is back within
 #: ``LOWER_BAND`` x the range above the bottom level, on the scale of a whole minimum-jerk fall.
 LOWER_BAND = 0.25
+#: How long before the load first rises a sixth of the way to its peak the live hold takes
+#: the drive to begin (the bottom level is the median of the 0.4 s before that).
+LIVE_RISE_LEAD_S = 0.4
+#: How long after reaching the top a lowering may still be the drive's overshoot decaying (the
+#: hold level keeps following the load in phase ``lower`` for that long).
+OVERSHOOT_S = 1.0
 #: Time step on which the hold is found (samples further apart are joined by straight lines).
 HOLD_GRID_S = 0.005
 #: Below this total (newtons) a sample's heel share says nothing (sensor noise).
@@ -219,6 +229,7 @@ class RepDetector:
         self._cand_base = 0.0
         self._peak = 0.0
         self._t_in = 0.0
+        self._t_top = -float("inf")  # when the current rep reached the top
 
     # -- levels ---------------------------------------------------------------------------
     def expected_range(self) -> float:
@@ -325,6 +336,7 @@ class RepDetector:
                 elif x >= top or (still and x > drive and self.range is not None):
                     self._level = self._peak
                     self._holding = 0
+                    self._t_in = self._t_top = t  # steady at the top counts from reaching it
                     self._set(Phase.TOP, t, events)
         elif phase is Phase.TOP:
             if loaded and not self._too_long(t, events):
@@ -357,6 +369,13 @@ class RepDetector:
                     self.hold_s = self._hold_so_far()
         elif phase is Phase.LOWER:
             if loaded and not self._too_long(t, events):
+                if t - self._t_top < OVERSHOOT_S:
+                    # the lowering showed just after the top was reached: at 10 SPS the drive's
+                    # overshoot decays in a step or two, so the level may still be up at the
+                    # overshoot; it goes on following the load, and a load that stops falling
+                    # under it returns to the top (a real lowering runs away from it)
+                    self._level += (x - self._level) * min(1.0, (t - self._last_t)
+                                                           / self.k.level_tau_s)
                 span = self._peak - self._cand_base
                 if x >= self._level - self.k.retop * (self._level - self._cand_base):
                     self._set(Phase.TOP, t, events)
@@ -386,8 +405,22 @@ class RepDetector:
         if len(self._ts) < 3:
             return self.hold_s
         ts, xs, _, _ = self._record()
-        xs = _despiked(xs, self._cand_base)
-        hold_start, hold_end, _ = top_band_hold(ts, xs, self._cand_base)
+        base = self._cand_base
+        xs = _despiked(xs, base)
+        # the bottom level as the rep's measurement takes it (the median of the 0.4 s before the
+        # drive): the learned base may be a few newtons off (drift since it was learned), and on
+        # a hold that sags the top band's edges move with it. The drive is taken to begin
+        # LIVE_RISE_LEAD_S before the load first rises a sixth of the way up.
+        peak = float(xs.max())
+        risen = np.flatnonzero(xs > base + (peak - base) / 6.0)
+        if risen.size:
+            t_rise = float(ts[risen[0]]) - LIVE_RISE_LEAD_S
+            rest = xs[(ts >= t_rise - 0.4) & (ts <= t_rise)]
+            if rest.size >= 2:
+                base = float(np.median(rest))
+            after = ts >= t_rise
+            ts, xs = ts[after], xs[after]
+        hold_start, hold_end, _ = top_band_hold(ts, xs, base)
         return max(0.0, hold_end - hold_start)
 
     def _track_peak(self, t: float, x: float) -> None:
@@ -558,7 +591,9 @@ def top_band_hold(ts: np.ndarray, xs: np.ndarray, bottom: float, band: float = H
     ``xs`` are the rep's samples from the start of its drive on (any time grid; straight lines
     between samples: coarse grids are resampled every :data:`HOLD_GRID_S`), ``bottom`` the level
     before the drive. ``peak`` is the highest load and ``half`` the first time after it the load
-    is below ``bottom + (peak - bottom) / 2`` (half-way down the lowering). The top level ``top``
+    is below ``bottom + (peak - bottom) / 2`` (half-way down the lowering) and stays below it
+    until it reaches ``bottom + (peak - bottom) / 4`` or the samples end (a dip that comes back
+    up is no lowering; see :func:`_half_way_down`). The top level ``top``
     is the median load from ``peak`` to ``half``, refined twice as the median of the loads within
     15 % of the range of it (the overshoot and the lowering are not the top); ``range = top -
     bottom``.
@@ -581,8 +616,7 @@ def top_band_hold(ts: np.ndarray, xs: np.ndarray, bottom: float, band: float = H
         ts = grid
     ip = int(np.argmax(xs))
     peak = float(xs[ip])
-    below = np.flatnonzero(xs[ip:] < bottom + 0.5 * (peak - bottom))
-    im = ip + int(below[0]) if below.size else xs.size - 1
+    im = ip + _half_way_down(xs[ip:], bottom, peak)
     seg = xs[ip:im + 1]
     top = float(np.median(seg))
     for _ in range(2):
@@ -608,6 +642,24 @@ def top_band_hold(ts: np.ndarray, xs: np.ndarray, bottom: float, band: float = H
     if hold_end < hold_start:
         hold_start = hold_end = 0.5 * (hold_start + hold_end)
     return hold_start, hold_end, top
+
+
+def _half_way_down(xs: np.ndarray, bottom: float, peak: float) -> int:
+    """The index in ``xs`` (from the peak on) of ``half``, the lowering's first sample below
+    ``bottom + (peak - bottom) / 2``: the start of the stretch below that level that goes on
+    down to ``bottom + (peak - bottom) / 4`` (or, when the load never gets that low, that runs
+    to the end), so that a dip back above it was no lowering. A pair of bad words after the
+    overshoot, or the athlete's sway when a spike or the overshoot set the peak high, dips
+    below half-way and comes back; a lowering goes on to the bottom. The last index when the
+    load never stays below half-way.
+    """
+    above = xs >= bottom + 0.5 * (peak - bottom)
+    low = np.flatnonzero(xs <= bottom + 0.25 * (peak - bottom))
+    stop = int(low[0]) if low.size else xs.size - 1
+    back = np.flatnonzero(above[:stop + 1])
+    if low.size or not above[-1]:
+        return min(int(back[-1]) + 1, xs.size - 1) if back.size else 0
+    return xs.size - 1
 
 
 def band_lowering(ts: np.ndarray, xs: np.ndarray, bottom: float, top: float, hold_end: float,

@@ -93,6 +93,11 @@ CASES = runs(SCENARIOS, range(40) if SWEEP else (0, 1))
 # under sway: too_fast), live hold at the lowering 535/544. 10 SPS rep count 79/80, hold
 # 522/530 (p90 21 ms, worst 0.5 s), heel share 527/530 (max error 0.047), faults 525/530 (the
 # same junior lowerings), live hold 529/530.
+# Sweep of 40 seeds (400 cases), after the half-way rule that ignores dips which come back up
+# and the live-hold fixes: 371 pass (was 354). Left: 11 holds and 11 heel shares at 10 SPS,
+# nearly all from two bad words in a row (which the plate passes) on the overshoot or in the
+# drive, 1 hold at 80 SPS (demo 32), 6 live holds (3 at 80 SPS, on holds that sag to the band's
+# edge, where a few newtons of bottom level move the hold's end by up to 0.6 s).
 
 
 @pytest.mark.parametrize("name, seed, rate, mass", CASES)
@@ -104,6 +109,18 @@ def test_scenarios_meet_the_contract(name, seed, rate, mass):
     for live, rep in zip(live_holds, an.reps, strict=True):
         assert live == pytest.approx(rep.hold_s, abs=tolerance_s(rate))
         assert (live < HIP.hold_target_s) == ("short_hold" in rep.faults)
+
+
+# 10 SPS cases the sweep found: bad words after the overshoot (faults 22), a spike on it under
+# a sagging hold (senior 32), a false lowering as the overshoot decays (junior 19, demo 10: the
+# live hold was 0.26 s and 0.32 s, the reps' 1.99 s and 2.42 s)
+@pytest.mark.parametrize("name, seed, mass", [("faults", 22, 95.0), ("senior", 32, 50.0),
+                                              ("junior", 19, 65.0), ("demo", 10, 50.0)])
+def test_found_10_sps_misses_stay_fixed(name, seed, mass):
+    an, truth, live_holds, _ = analyse(name, seed=seed, rate=10.0, mass=mass)
+    for live, rep, true in zip(live_holds, an.reps, truth.reps, strict=True):
+        assert abs(rep.hold_s - true.hold_s) <= tolerance_s(10.0), (rep.index, rep.hold_s)
+        assert live == pytest.approx(rep.hold_s, abs=tolerance_s(10.0)), rep.index
 
 
 @pytest.mark.parametrize("rate", [10.0, 80.0])

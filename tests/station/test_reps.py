@@ -473,3 +473,38 @@ def test_a_spike_pair_as_the_rep_is_measured_does_not_lose_it(after_s):
     an, _ = analyze(samples, 10)
     assert len(an.reps) == 1
     assert an.reps[0].top_n == pytest.approx(0.62 * 65 * G, rel=0.03)
+
+
+# 10 SPS samples of two simulated reps (bottom first): faults seed 22 at 95 kg, whose overshoot
+# is followed by a pair of low bad words (530, 524) that pass the plate and reach below half of
+# the peak; senior seed 32 at 50 kg, whose overshoot carries a high bad word (412) that sets the
+# half-way level where the athlete's sway dips (303). The true holds are 2.21 s and 2.72 s.
+_PAIR_AFTER_OVERSHOOT = (391, [395.1, 407.4, 445.2, 505.8, 574.0, 630.8, 661.0, 658.1, 626.8,
+                               530.2, 523.6, 581.4, 581.2, 583.3, 587.2, 590.7, 593.0, 594.2,
+                               594.7, 593.6, 589.2, 582.7, 577.3, 576.0, 577.9, 579.9, 579.7,
+                               577.5, 574.9, 572.5, 597.9, 562.1, 552.5, 540.8, 526.6, 508.4,
+                               485.9, 461.8, 435.0, 410.0, 395.0, 392.0], 2.21)
+_SPIKE_ON_OVERSHOOT = (205, [204.3, 211.7, 226.9, 248.9, 275.2, 302.7, 327.6, 412.3, 388.6,
+                             357.0, 347.5, 332.4, 319.1, 316.8, 316.5, 316.2, 315.9, 315.0,
+                             314.7, 313.1, 310.9, 308.3, 305.5, 303.5, 303.0, 304.1, 306.6,
+                             309.3, 311.5, 313.1, 314.1, 315.9, 316.3, 317.0, 316.9, 315.9,
+                             314.0, 311.2, 306.9, 301.3, 295.4, 289.9, 284.8, 279.2, 272.1,
+                             263.3, 253.8, 240.0, 225.0, 212.0, 206.0, 205.0], 2.72)
+
+
+@pytest.mark.parametrize("case", [_PAIR_AFTER_OVERSHOOT, _SPIKE_ON_OVERSHOOT])
+def test_a_dip_below_half_that_comes_back_up_is_no_lowering(case):
+    """The top level is taken up to the lowering's half-way point; a dip below half of the peak
+    that comes back up (bad words, or sway under a spike-inflated peak) is not that point, in the
+    station's definition and in the truth's copy of it."""
+    from drivers.athlete import top_band_hold as truth_hold
+
+    bottom, xs, true_hold = case
+    ts = np.arange(len(xs)) * 0.1
+    xs = np.asarray(xs)
+    start, end, top = top_band_hold(ts, xs, bottom)
+    assert end - start == pytest.approx(true_hold, abs=0.1 + 0.03)
+    assert top == pytest.approx(float(np.median(xs[12:30])), rel=0.02)
+    grid = np.arange(0.0, ts[-1] + 1e-9, 0.001)
+    t_start, t_end, _ = truth_hold(grid, np.interp(grid, ts, xs), bottom)
+    assert (t_start, t_end) == (pytest.approx(start, abs=0.01), pytest.approx(end, abs=0.01))
