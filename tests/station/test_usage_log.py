@@ -234,23 +234,26 @@ def test_full_disk_keeps_records_in_memory_counts_losses_and_flushes_when_space_
         assert "is full" in log.warning and "none lost yet" in log.warning
         # the station goes on: puts return at once; past the bound they are counted as lost
         waiting = log.status().waiting
-        extra = 2000 - waiting + 30
+        extra = 2000 - waiting + 200
         for _ in range(extra):
             rec.rep_completed(rep(put), exercise="single_leg_hip_thrust", side="left",
                               set_index=1)
             put += 1
         status = log.status()
-        assert status.waiting == 2000 and status.lost == 30
-        assert "30 lost" in log.warning
+        # the writer keeps retrying meanwhile and may squeeze a few records into freed pages, so
+        # the loss is not an exact figure: what matters is that it is bounded, counted and said
+        lost = status.lost
+        assert status.waiting == 2000 and 1 <= lost <= 200
+        assert f"{lost} lost" in log.warning
         remount("size=32m")                      # space is back
         assert log.flush(20)
         assert log.status().state == "ok"
-        assert "30 records were lost" in log.warning  # still said, for the staff
+        assert f"{lost} records were lost" in log.warning  # still said, for the staff
         log.close()
-        assert rows(db, "SELECT COUNT(*) FROM reps") == [(put - 30,)]
+        assert rows(db, "SELECT COUNT(*) FROM reps") == [(put - lost,)]
         (detail,), = rows(db, "SELECT detail FROM events WHERE kind = 'records_lost'")
-        assert json.loads(detail)["records"] == 30
-        assert json.loads(detail)["by_table"] == {"reps": 30}
+        assert json.loads(detail)["records"] == lost
+        assert json.loads(detail)["by_table"] == {"reps": lost}
         assert "full" in json.loads(detail)["reason"]
 
 
