@@ -13,7 +13,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from drivers.errors import GymStationError, HardwareError, RecordingError, ScenarioError
+from drivers.errors import GymStationError, RecordingError, ScenarioError
 
 from .config import PLATE_KINDS, describe_options, load_config
 from .errors import ConfigError, UsageError
@@ -427,22 +427,14 @@ def cmd_check(args) -> int:
 
 def _hardware_plate(args):
     """The configured HX711 plate with its stored calibration (None if never calibrated)."""
-    from drivers.plate import ForcePlate
-
-    from .plates import load_calibration, open_words
+    from .plates import hardware_plate
 
     cfg = load_config(args.config)
     if cfg.plate.kind not in ("hx711", "hx711-pypi"):
         raise UsageError(f"the configured plate is {cfg.plate.kind!r}: only an HX711 plate can "
                          "be calibrated or tared")
     state = state_dir(args.state_dir)
-    calibration = load_calibration(state, cfg.plate.layout)
-    words = open_words(cfg)
-    try:
-        return cfg, state, ForcePlate(words, cfg.plate.layout, calibration)
-    except BaseException:
-        words.close()
-        raise
+    return cfg, state, hardware_plate(cfg, state)
 
 
 def cmd_calibrate(args) -> int:
@@ -616,7 +608,7 @@ COMMANDS = {
     "roster": cmd_roster,
 }
 
-__all__ = ["main", "build_parser", "HardwareError"]
+__all__ = ["main", "build_parser"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,7 +37,7 @@ from .analysis import Analyzer, RepCompleted, SetCompleted, SteppedOn
 from .cues import CueEngine
 from .profiles import ExerciseProfile, ProfileBook, Targets
 from .reps import Phase, PhaseChanged, Rep
-from .sets import MEASURES, SetSummary, compare_sides
+from .sets import SetSummary, compare_sides
 from .view import (
     PHASE_CODES,
     Cue,
@@ -466,4 +466,4 @@ def _fault_view(message: str) -> FaultView:
     return FaultView("The plate has a problem", text)
 
 
-__all__ = ["Athlete", "Kiosk", "MEASURES"]
+__all__ = ["Athlete", "Kiosk"]

@@ -51,6 +51,21 @@ def load_calibration(state: Path, layout: PlateLayout) -> Calibration | None:
     return cal
 
 
+def hardware_plate(cfg: Config, state: Path, kind: str | None = None):
+    """The HX711 plate (``hx711`` or ``hx711-pypi``) with its stored calibration (``None`` if it
+    was never calibrated: reading it then says to run `gym-station calibrate`)."""
+    from drivers.plate import ForcePlate
+
+    layout = cfg.plate.layout
+    calibration = load_calibration(state, layout)
+    words = open_words(cfg, kind)
+    try:
+        return ForcePlate(words, layout, calibration)
+    except BaseException:
+        words.close()  # the plate did not take ownership: release the GPIO lines
+        raise
+
+
 def scenario_path(cfg: Config, name: str | None = None) -> Path:
     """A scenario by name (``config/scenarios/NAME.toml``) or by path."""
     name = name or cfg.simulation.scenario
@@ -66,15 +81,7 @@ def open_plate(cfg: Config, state: Path, *, kind: str | None = None, realtime: b
     kind = kind or cfg.plate.kind
     layout = cfg.plate.layout
     if kind in ("hx711", "hx711-pypi"):
-        from drivers.plate import ForcePlate
-
-        calibration = load_calibration(state, layout)
-        words = open_words(cfg, kind)
-        try:
-            return ForcePlate(words, layout, calibration)
-        except BaseException:
-            words.close()  # the plate did not take ownership: release the GPIO lines
-            raise
+        return hardware_plate(cfg, state, kind)
     if kind == "simulated":
         from drivers.simplate import simulated_plate
 
