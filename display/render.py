@@ -14,8 +14,10 @@ import pygame
 
 from display import theme as th
 from display import widgets as wd
+from display.admin_screens import ADMIN_SCREEN_CLASSES
 from display.layout import Layout
 from display.screens import SCREEN_CLASSES, Screen
+from display.staff_screens import STAFF_SCREEN_CLASSES
 from drivers.errors import UnknownScreen
 from station.view import UICommand, ViewState
 
@@ -32,8 +34,9 @@ class Renderer:
         self.size = (w, h)
         self.theme = th.Theme(self.size)  # validates the size
         self.layout = Layout(self.size)
+        classes = {**SCREEN_CLASSES, **ADMIN_SCREEN_CLASSES, **STAFF_SCREEN_CLASSES}
         self.screens: dict[str, Screen] = {name: cls(self.theme, self.layout)
-                                           for name, cls in SCREEN_CLASSES.items()}
+                                           for name, cls in classes.items()}
         self._last_screen: str | None = None
         self._last_surface: pygame.Surface | None = None
         self._message: str | None = None

@@ -63,6 +63,9 @@ class Button:
     command: UICommand | None = None
     style: str = "normal"
     action: str | None = None
+    #: Seconds the finger must stay down before ``command`` is sent (0: an ordinary tap); for
+    #: buttons where a mistake would cost (``station.view.LONG_PRESS_S``).
+    hold_s: float = 0.0
 
 
 BUTTON_COLOURS = {
