@@ -14,10 +14,23 @@ word per load cell into a :class:`~drivers.sample.Sample`:
    step (someone stepping on), a ramp, a quick shift of weight from heel to toes, comes through
    exactly, one sample late: unlike a median, the filter never reshapes a real movement (at
    10 SPS a median flattened the first word of every quick transition). Two bad words with a
-   good one between them are both removed (the first neighbour is the clean previous output);
-   two bad words in a row pass (neither stands out from both neighbours; the station's own
-   gate holds them off). A removed word is counted in ``faults["spike"]``; counting starts
-   after the first ten words, once the noise estimate has something to stand on.
+   good one between them are both removed (the first neighbour is the clean previous output).
+   **Bit flips.** A bad HX711 word is typically one flipped bit among 16..22: a jump of
+   exactly 2^k counts (k 16..22: 65536 .. 4194304) in ONE cell. Two such words in a
+   row stand out from no pair of neighbours, so the gate above cannot see them; the plate,
+   which sees the raw counts, repairs them at the source for every consumer (live and
+   offline): a word is restored bit-exactly (the bit flipped back) when flipping one bit back
+   puts it on the cell's track (held, at its pace, or at its acceleration) while it lay far
+   off, the other cells stayed on theirs (a real step or shift of weight moves several
+   cells), and the next word carries on from the restored word better than from the word as
+   it came - directly, or with one bit of its own flipped back (:meth:`ForcePlate._bit_flips`).
+   A next word that is itself a flip is judged with its bit restored, so it does not make a
+   good word stand out. At most two words in a row per cell; a change that stays is real
+   whatever its size in counts. What stays out of reach: the same bit flipped in two words
+   in a row (a two-word step), and a low bit flipped mid-drive at 10 SPS, where a cell
+   moves by as much from one word to the next. A removed or repaired word is counted in
+   ``faults["spike"]``; counting starts after the first ten words, once the noise estimate
+   has something to stand on (bit flips are looked for from then on too).
 2. **Counts to newtons**, per cell: ``(word - offset) / scale`` with the calibration's numbers
    (a negative scale is a cell wired in reverse and works as well). Heel = sum of the heel cells,
    forefoot = sum of the forefoot cells; 4-cell plates add left/right (the plate's halves).
@@ -47,6 +60,16 @@ from .sample import Sample, WordSource
 
 #: Standard gravity, m/s^2: converts the kilogram thresholds people think in into newtons.
 G = 9.80665
+#: The bits a corrupted HX711 word has flipped (PD_SCK high too long, a clock edge lost): one of
+#: 16..22, a jump of exactly 2^k counts (65536 .. 4194304) in one cell (see the module docstring).
+FLIP_BITS = tuple(range(16, 23))
+#: At most this many words in a row of one cell are repaired as bit flips; a longer run is real.
+FLIP_MAX_RUN = 2
+#: A repaired word must land within this fraction of its flip (or the spike threshold, if
+#: larger) of the cell's track; the other cells together may have moved off theirs by at most
+#: ``FLIP_OTHERS`` x the flip's size in newtons.
+FLIP_TOLERANCE = 0.125
+FLIP_OTHERS = 0.25
 
 
 def despike(block: np.ndarray) -> np.ndarray:
@@ -71,6 +94,33 @@ def noise_sigma(block: np.ndarray) -> np.ndarray:
     return np.median(d, axis=0) / (0.6745 * math.sqrt(2.0))
 
 
+def flip_tolerance(jump: float, floor: float) -> float:
+    """How far off its cell's track (counts) a word repaired from a flip of ``jump`` counts may
+    lie: :data:`FLIP_TOLERANCE` x the jump, at least the spike floor."""
+    return max(floor, FLIP_TOLERANCE * jump)
+
+
+def _gap(word: float, level: float, before: float, earlier: float) -> float:
+    """How far ``word`` is from the track after ``level`` (reached from ``before``, and that
+    from ``earlier``): from the span of staying there, going on at the same pace and going on
+    at the same acceleration (which brackets a turning point, a ramp and a drive speeding up)."""
+    pace = level + (level - before)
+    curve = pace + (level - before) - (before - earlier)
+    lo = min(level, pace, curve)
+    hi = max(level, pace, curve)
+    return lo - word if word < lo else (word - hi if word > hi else 0.0)
+
+
+def _follow(word: float, level: float, before: float, earlier: float) -> float:
+    """How far ``word`` is from following ``level`` (reached from ``before``, and that from
+    ``earlier``): the nearest of staying there, going on at the same pace, and going on at the
+    same acceleration. Unlike :func:`_gap`, a point each: after a big jump the next word must
+    land near one of them, not anywhere between."""
+    pace = level + (level - before)
+    curve = pace + (level - before) - (before - earlier)
+    return min(abs(word - level), abs(word - pace), abs(word - curve))
+
+
 class _CellFilter:
     """The gated spike filter of one cell, with its noise estimate (see the module docstring).
 
@@ -79,14 +129,16 @@ class _CellFilter:
     :meth:`take` then hands the previous word on unchanged, or the neighbours' mean in its place.
     """
 
-    __slots__ = ("word", "out", "before", "noise", "alpha", "seen")
+    __slots__ = ("word", "out", "before", "earlier", "noise", "alpha", "seen", "run")
 
     def __init__(self, alpha: float):
         self.word: int | None = None   # the previous raw word
         self.out = 0.0                 # the previous output
         self.before = 0.0              # the output before that
+        self.earlier = 0.0             # and the one before that
         self.noise = 0.0               # running mean |successive difference| of the words
         self.seen = 0
+        self.run = 0                   # words repaired as bit flips in a row
         self.alpha = alpha
 
     def stands_out(self, word: int, floor: float) -> int:
@@ -106,28 +158,90 @@ class _CellFilter:
             return -1
         return 0
 
-    def take(self, word: int, floor: float, gated: bool) -> tuple[float, bool]:
-        """Add a word; return (the previous word, or its neighbours' mean if ``gated``, and
-        whether that was a counted spike)."""
+    def off_track(self, value: float) -> float:
+        """How far ``value`` lies from the cell's track at the previous word: the span of the
+        previous output held, continued at its pace and at its acceleration (:func:`_gap`)."""
+        return _gap(value, self.out, self.before, self.earlier)
+
+    def unflipped(self, floor: float) -> int | None:
+        """The previous word with one bit of :data:`FLIP_BITS` flipped back, if that puts it
+        on the cell's track (within :func:`flip_tolerance`) while the word itself lies off it
+        by more than twice that; else None."""
+        b = self.word
+        if b is None or self.seen < 8 or self.run >= FLIP_MAX_RUN:
+            return None
+        off_b = self.off_track(b)
+        if off_b <= 2.0 * floor:
+            return None
+        best, best_off = None, 0.0
+        for k in FLIP_BITS:
+            c = b ^ (1 << k)  # bit k < 23: the sign bit and so the sign stay
+            off = self.off_track(c)
+            tolerance = flip_tolerance(1 << k, floor)
+            if off <= tolerance < 0.5 * off_b and (best is None or off < best_off):
+                best, best_off = c, off
+        return best
+
+    def next_unflipped(self, word: int, floor: float) -> int:
+        """``word`` (the next word) with one bit of :data:`FLIP_BITS` flipped back if that puts
+        it where the previous word leads (:func:`_follow`, within twice :func:`flip_tolerance`) while it
+        lies further than twice the floor from there, and the previous word on its track and
+        the repaired next word after it fit better than the next word on the track without the
+        previous one; else ``word`` itself."""
+        b = self.word
+        if b is None or self.seen < 8:
+            return word
+        a = self.out
+        if _follow(word, b, a, self.before) <= 2.0 * floor:
+            return word
+        best, best_gap = word, 0.0
+        for k in FLIP_BITS:
+            x = word ^ (1 << k)
+            gap = _follow(x, b, a, self.before)
+            if gap <= flip_tolerance(2 << k, floor) and (best == word or gap < best_gap):
+                best, best_gap = x, gap
+        if best == word:
+            return word
+        # or is it the previous word that is bad, and the next one follows the track without
+        # it (between the previous output and two samples at the pace)?
+        two = a + 2.0 * (a - self.before)
+        without = min(a, two) - word if word < min(a, two) else max(0.0, word - max(a, two))
+        return best if self.off_track(b) + best_gap < without else word
+
+    def take(self, word: int, floor: float, gated: bool,
+             fixed: int | None = None, ahead: int | None = None) -> tuple[float, bool]:
+        """Add a word; return (the previous word, or its neighbours' mean if ``gated``, or
+        ``fixed`` (the previous word with its flipped bit restored), and whether that was a
+        counted spike). ``ahead`` is the next neighbour for the mean (``word``, or ``word``
+        with a flipped bit restored)."""
         b = self.word
         if b is None:
             self.word, self.out = word, float(word)
-            self.before = self.out
+            self.before = self.earlier = self.out
             return self.out, False
         a = self.out
-        if not gated:
+        if fixed is not None:
+            out = float(fixed)
+            b = fixed  # the noise below is the clean word's
+            self.run += 1
+            gated = True
+        elif not gated:
             out = float(b)
         else:
             # the neighbours' mean, exact on a ramp; but when the next word is further from
             # the previous output than the recent pace allows (it may be bad too: two spikes
             # in a row), the previous output (the median of the three: b is an extreme)
+            nxt = word if ahead is None else ahead
             pace = a - self.before
             reach = 2.0 * (pace if pace >= 0 else -pace) + floor
-            gap = word - a
+            gap = nxt - a
             if -reach <= gap <= reach:
-                out = 0.5 * (a + word)
+                out = 0.5 * (a + nxt)
             else:
-                out = max(a, float(word)) if b > a else min(a, float(word))
+                out = max(a, float(nxt)) if b > a else min(a, float(nxt))
+        if fixed is None:
+            self.run = 0
+        self.earlier = self.before
         self.before = a
         # counted once the noise estimate has a few differences behind it (removed from the
         # output a spike always is)
@@ -321,12 +435,20 @@ class ForcePlate:
         cal = self._calibration
         floors = self._floors
         filters = self._filters
-        gates = [f.stands_out(w, fl) for f, w, fl in zip(filters, words, floors, strict=True)]
+        fixes: list[int | None] = [None] * len(filters)
+        ahead = words
+        if cal is not None:
+            fixes = self._bit_flips(words, cal.scales)
+            # a neighbour that is itself a bit flip is judged with its bit restored, so that
+            # it does not make a good word stand out
+            ahead = [w if c is not None else f.next_unflipped(w, fl)
+                     for f, w, fl, c in zip(filters, words, floors, fixes, strict=True)]
+        gates = [f.stands_out(w, fl) for f, w, fl in zip(filters, ahead, floors, strict=True)]
         if cal is not None and any(gates):
-            gates = self._confirm_by_total(words, gates, cal.scales)
+            gates = self._confirm_by_total(ahead, gates, cal.scales)
         out = []
-        for f, w, fl, g in zip(filters, words, floors, gates, strict=True):
-            value, spike = f.take(w, fl, g != 0)
+        for f, w, x, fl, g, c in zip(filters, words, ahead, floors, gates, fixes, strict=True):
+            value, spike = f.take(w, fl, g != 0, c, x)
             self._spikes += spike
             out.append(value)
         return out
@@ -356,6 +478,62 @@ class ForcePlate:
                     g = 0
             out.append(g)
         return out
+
+    def _bit_flips(self, words: Sequence[int], scales: Sequence[float]) -> list[int | None]:
+        """Each cell's previous word with its flipped bit restored, where it was a bit flip.
+
+        A word is repaired when (1) flipping one bit of :data:`FLIP_BITS` back puts it on the
+        cell's track while it lies far off it (:meth:`_CellFilter.unflipped`), (2) the other
+        cells stayed on their tracks (a real movement, a step or a shift of weight, moves
+        several cells; a bit flip moves one), and (3) the next word does not carry on from the
+        word as it came but from the repaired one - directly, or itself with one bit flipped
+        (two bad words in a row, which the gate cannot see since neither stands out from both
+        neighbours; :meth:`_flip_explains`). Up to :data:`FLIP_MAX_RUN` words in a row per
+        cell. Needs the calibration's scales (to weigh cells against each other in newtons).
+        """
+        filters = self._filters
+        floors = self._floors
+        fixes = [f.unflipped(fl) for f, fl in zip(filters, floors, strict=True)]
+        if not any(c is not None for c in fixes):
+            return fixes
+        for i, c in enumerate(fixes):
+            if c is None:
+                continue
+            f = filters[i]
+            b, w = f.word, words[i]
+            jump = abs(b - c) / abs(scales[i])
+            others = sum(filters[j].off_track(filters[j].word) / abs(scales[j])
+                         for j in range(len(filters)) if j != i and fixes[j] is None)
+            if others > FLIP_OTHERS * jump:
+                fixes[i] = None
+                continue
+            if not self._flip_explains(f, c, w, floors[i]):
+                fixes[i] = None
+        return fixes
+
+    @staticmethod
+    def _flip_explains(f: _CellFilter, c: int, w: int, floor: float) -> bool:
+        """Whether the previous word ``f.word`` is better explained as ``c`` with a bit flipped
+        than as it came, given the next word ``w``.
+
+        Yes when ``w`` carries on from ``c`` (within :func:`flip_tolerance`) better than from
+        the word as it came. When ``w`` carries on from neither, it may be flipped too (two bad
+        words in a row): yes if ``w`` with one bit flipped back carries on from ``c`` within
+        the tolerance, better than any reading of ``w`` carries on from the word as it came,
+        and the word as it came would need a change of pace larger than the cell's pace (its
+        movement from one sample to the next) to be followed by ``w``.
+        """
+        b, a = f.word, f.out
+        tolerance = flip_tolerance(abs(b - c), floor)
+        e = f.before
+        on_b, on_c = _follow(w, b, a, e), _follow(w, c, a, e)
+        if on_c <= tolerance and on_c < on_b:
+            return True  # the next word follows the repaired one
+        if on_b <= tolerance + abs(a - f.before):
+            return False  # the next word can carry on from this one: a real change
+        on_b2 = min(_follow(w ^ (1 << k), b, a, e) for k in FLIP_BITS)
+        on_c2 = min(_follow(w ^ (1 << k), c, a, e) for k in FLIP_BITS)
+        return on_c2 <= tolerance and on_c2 < on_b2
 
     def _track_zero(self, t: float, filtered: Sequence[float], newtons: Sequence[float],
                     scales: Sequence[float]) -> None:

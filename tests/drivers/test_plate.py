@@ -237,6 +237,78 @@ def test_spike_threshold_follows_the_cells_own_noise():
     assert run(sigma=400.0) == 0                   # and no false spikes from the noise itself
 
 
+# HX711 bit flips (a bit among 16..22 of one word): what the simulated plate injects
+CAL_HX = Calibration(offsets=(150_000.0, -80_000.0), scales=(2100.0, -1900.0))  # counts/N
+LAYOUT10 = two_cell_layout(rate_hz=10.0)
+
+
+def flipped(word, bit):
+    return word ^ (1 << bit)
+
+
+def min_jerk(n, start, rise):
+    """``n`` samples at 10 SPS: still for 1.2 s, a one-second minimum-jerk rise, level."""
+    s = np.clip((np.arange(n) - 12) / 10.0, 0.0, 1.0)
+    return start + rise * (10 * s**3 - 15 * s**4 + 6 * s**5)
+
+
+def test_two_bit_flips_in_a_row_in_one_cell_are_restored_exactly():
+    """Neither word of the pair stands out from both neighbours, so the gate alone passes them;
+    flipped back they fit the cell's track while the other cell stays still: restored."""
+    base = words_for([400.0, 300.0], CAL_HX)
+    words = [list(base) for _ in range(30)]
+    words[15][0] = flipped(base[0], 17)
+    words[16][0] = flipped(base[0], 19)
+    words[22][1] = flipped(base[1], 22)
+    words[23][1] = flipped(base[1], 16)
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_HX) as plate:
+        samples = [plate.read() for _ in range(30)]
+        assert plate.faults["spike"] == 4
+    assert {(s.heel, s.forefoot) for s in samples} == {(400.0, 300.0)}
+
+
+def test_two_bit_flips_in_a_row_as_a_drive_reaches_the_top_are_restored_exactly():
+    """At 10 SPS a drive moves a cell by tens of newtons from one word to the next; two flipped
+    words as it slows into the top come back as the words that were sent. (Mid-drive, where a
+    cell moves by as much as a low bit from word to word, two flips in a row can pass.)"""
+    heel = min_jerk(30, 250.0, 350.0)
+    fore = np.full(30, 120.0)
+    clean = [words_for([h, f], CAL_HX) for h, f in zip(heel, fore, strict=True)]
+    words = [list(w) for w in clean]
+    words[20][0] = flipped(clean[20][0], 18)
+    words[21][0] = flipped(clean[21][0], 17)
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_HX) as plate:
+        heels = [plate.read().heel for _ in range(30)]
+        assert plate.faults["spike"] == 2
+    exact = [(w[0] - CAL_HX.offsets[0]) / CAL_HX.scales[0] for w in clean]
+    assert heels[1:] == pytest.approx(exact[:-1], abs=1e-9)
+
+
+def test_a_good_word_before_a_bit_flip_on_a_ramp_stays_as_it_was():
+    """The word before a flipped one stands out from it; it is judged against the flipped word
+    with its bit restored, so it is not replaced by a mean with a wild neighbour."""
+    heel = min_jerk(30, 250.0, 400.0)
+    clean = [words_for([h, 150.0], CAL_HX) for h in heel]
+    words = [list(w) for w in clean]
+    words[17][0] = flipped(clean[17][0], 17)
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_HX) as plate:
+        heels = [plate.read().heel for _ in range(30)]
+    exact = [(w[0] - CAL_HX.offsets[0]) / CAL_HX.scales[0] for w in clean]
+    assert heels[1:] == pytest.approx(exact[:-1], abs=1e-9)
+
+
+def test_a_real_step_of_exactly_a_power_of_two_counts_is_not_a_flip():
+    """A change that stays is real, whatever its size in counts: it passes one sample late."""
+    base = words_for([300.0, 200.0], CAL_HX)
+    step = [flipped(base[0], 18), base[1]]          # +262144 counts (125 N) on the heel only
+    words = [base] * 15 + [step] * 10
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_HX) as plate:
+        heels = [plate.read().heel for _ in range(25)]
+        assert plate.faults["spike"] == 0
+    assert heels[:16] == [300.0] * 16
+    assert heels[16:] == pytest.approx([(step[0] - 150_000.0) / 2100.0] * 9)
+
+
 def test_despike_block_drops_single_words():
     block = np.array([[10, 0], [10, 0], [99_999, 0], [10, -88_888], [10, 0]])
     assert despike(block).tolist() == [[10, 0], [10, 0], [10, 0]]

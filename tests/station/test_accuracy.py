@@ -94,11 +94,11 @@ CASES = runs(SCENARIOS, range(40) if SWEEP else (0, 1))
 # 522/530 (p90 21 ms, worst 0.5 s), heel share 527/530 (max error 0.047), faults 525/530 (the
 # same junior lowerings), live hold 529/530.
 # Sweep of 40 seeds (400 cases), after the half-way rule that ignores dips which come back up
-# and the live-hold fixes: 371 pass (was 354). Left: 11 holds and 11 heel shares at 10 SPS,
-# nearly all from two bad words in a row (which the plate passes) on the overshoot or in the
-# drive, 1 hold at 80 SPS (demo 32), 6 live holds (3 at 80 SPS, on holds that sag to the band's
-# edge, where a few newtons of bottom level move the hold's end by up to 0.6 s).
-
+# and the live-hold fixes: 371 pass (was 354); after the plate's bit-flip repair (two bad
+# words in a row restored at the source): 384. Left: 4 holds and 6 heel shares at 10 SPS
+# (a low bit flipped mid-drive, the same bit twice, a spike the gate averages), 1 hold at
+# 80 SPS (demo 32), 5 live holds (3 at 80 SPS, on holds that sag to the band's edge, where a
+# few newtons of bottom level move the hold's end by up to 0.6 s); no rep-count or fault miss.
 
 @pytest.mark.parametrize("name, seed, rate, mass", CASES)
 def test_scenarios_meet_the_contract(name, seed, rate, mass):
