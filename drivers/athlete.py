@@ -62,6 +62,7 @@ Ground truth (what the analysis is compared with), all in seconds of athlete tim
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -416,7 +417,10 @@ class Scenario:
 def scenario_path(name: str | Path) -> Path:
     """A shipped scenario by name (``demo`` -> config/scenarios/demo.toml), or a path as given."""
     p = Path(name)
-    if p.suffix == ".toml" or p.exists():
+    try:
+        if p.suffix == ".toml" or p.exists():
+            return p
+    except (OSError, ValueError):  # a name too long or with a NUL: load_scenario says so
         return p
     return SCENARIO_DIR / f"{name}.toml"
 
@@ -426,12 +430,30 @@ def load_scenario(source: str | Path, *, body_mass_kg: float | None = None) -> S
     path = scenario_path(source)
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            raw = f.read()
     except FileNotFoundError:
         shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
         raise ScenarioError(f"{path}: no such scenario (shipped: {shipped})") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder, not a scenario file") from None
+    except (OSError, ValueError) as e:  # permission, a name too long, a NUL in the name
+        raise ScenarioError(f"{path}: cannot read it ({getattr(e, 'strerror', None) or e})") \
+            from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ScenarioError(f"{path}: not valid TOML (line {line}: not UTF-8 text, byte "
+                            f"0x{raw[e.start]:02x}); save it as UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(f"{path}: not valid TOML ({e})") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: not valid TOML (arrays or tables nested too deep)") \
+            from None
+    except ValueError as e:  # an integer of thousands of digits: not a TOMLDecodeError
+        m = re.search(rb"[0-9_]{4300}", raw)
+        where = f"line {raw.count(bytes([10]), 0, m.start()) + 1}" if m else "a number too long"
+        raise ScenarioError(f"{path}: not valid TOML ({where}: {e})") from None
     return parse_scenario(data, source=str(path), name=path.stem, body_mass_kg=body_mass_kg)
 
 
@@ -442,7 +464,10 @@ def parse_scenario(data: Mapping[str, Any], *, source: str = "<scenario>", name:
     if unknown:
         raise ScenarioError(f"{source}: unknown top-level key(s) {sorted(unknown)}; expected "
                             "name, description, [athlete] and [[steps]]")
-    athlete = dict(data.get("athlete", {}))
+    athlete = data.get("athlete", {})
+    if not isinstance(athlete, Mapping):
+        raise ScenarioError(f"{source}: athlete must be an [athlete] table, not {athlete!r}")
+    athlete = dict(athlete)
     bad = set(athlete) - ATHLETE_KEYS
     if bad:
         raise ScenarioError(f"{source}: [athlete] has unknown key(s) {sorted(bad)}; allowed: "
@@ -496,7 +521,7 @@ def _parse_step(raw, number: int, source: str) -> Step:
         raise ScenarioError(f"{where}: each [[steps]] table needs kind = one of "
                             f"{sorted(STEP_DEFAULTS)}")
     kind = raw["kind"]
-    if kind not in STEP_DEFAULTS:
+    if not isinstance(kind, str) or kind not in STEP_DEFAULTS:
         raise ScenarioError(f"{where}: unknown kind {kind!r}; use one of {sorted(STEP_DEFAULTS)}")
     where = f"{where} ({kind})"
     defaults = {**_COMMON, **STEP_DEFAULTS[kind]}

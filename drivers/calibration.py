@@ -17,6 +17,7 @@ from .errors import CalibrationError
 from .files import write_atomic
 
 FORMAT_VERSION = 1
+COUNT_LIMIT = 2**24  #: the largest |offset| or |scale| a stored calibration may have
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +84,31 @@ class Calibration:
                     f"{source}: unknown calibration format {data.get('format')!r}; "
                     "run `gym-station calibrate` again"
                 )
+            for key in ("offsets", "scales", "masses_kg"):
+                if not isinstance(data.get(key, []), list):
+                    raise TypeError(f"{key} is not a list")
+            offsets = tuple(float(x) for x in data["offsets"])
+            scales = tuple(float(x) for x in data["scales"])
+            masses = tuple(float(x) for x in data.get("masses_kg", ()))
+            # counts are signed 24-bit words: an offset or a scale beyond 2^24 is not a plate's
+            if any(not abs(v) <= COUNT_LIMIT for v in offsets + scales):
+                raise ValueError(f"offsets and scales must be within +-{COUNT_LIMIT} counts")
+            if any(not 0 <= m <= 1000 for m in masses):
+                raise ValueError("masses_kg must be from 0 to 1000 kg")
+            for key in ("calibrated_at", "tared_at"):
+                _utc_time(data.get(key), key)
             return cls(
-                offsets=tuple(float(x) for x in data["offsets"]),
-                scales=tuple(float(x) for x in data["scales"]),
+                offsets=offsets,
+                scales=scales,
                 calibrated_at=data.get("calibrated_at"),
                 tared_at=data.get("tared_at"),
-                masses_kg=tuple(float(x) for x in data.get("masses_kg", ())),
+                masses_kg=masses,
             )
-        except CalibrationError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
+        except CalibrationError as e:
+            if str(e).startswith(f"{source}:"):
+                raise
+            raise CalibrationError(f"{source}: {e}") from None  # name the file at fault
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as e:
             raise CalibrationError(
                 f"{source}: calibration file is damaged ({e}); run `gym-station calibrate` again"
             ) from None
@@ -105,10 +121,15 @@ class Calibration:
     def load(cls, path: str | os.PathLike) -> Calibration:
         path = Path(path)
         try:
-            text = path.read_text()
+            text = path.read_bytes().decode("utf-8-sig")
         except FileNotFoundError:
             raise CalibrationError(
                 f"{path}: the plate is not calibrated yet; run `gym-station calibrate`"
+            ) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise CalibrationError(
+                f"{path}: calibration file cannot be read ({getattr(e, 'strerror', None) or e}); "
+                "run `gym-station calibrate` again"
             ) from None
         try:
             data = json.loads(text)
@@ -117,9 +138,27 @@ class Calibration:
                 f"{path}: calibration file is damaged (line {e.lineno}: {e.msg}); "
                 "run `gym-station calibrate` again"
             ) from None
+        except (ValueError, RecursionError) as e:  # a 5000-digit number, [[[[... nested
+            raise CalibrationError(
+                f"{path}: calibration file is damaged ({str(e)[:80] or 'nested too deep'}); "
+                "run `gym-station calibrate` again"
+            ) from None
         if not isinstance(data, dict):
             raise CalibrationError(f"{path}: calibration file is damaged; run `gym-station calibrate`")
         return cls.from_json(data, source=str(path))
+
+
+def _utc_time(value, key: str) -> None:
+    """A stored time is ``None`` or ISO-8601 with its UTC offset (``age_days`` subtracts it from
+    an aware time); anything else is a damaged file."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{key} is not a date")
+    stamp = datetime.fromisoformat(value)
+    if stamp.utcoffset() is None:
+        raise ValueError(f"{key} {value!r} has no UTC offset")
+    stamp.astimezone(UTC)  # OverflowError for a time at the edge of year 1 or 9999
 
 
 def utc_now() -> str:

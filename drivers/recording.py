@@ -24,6 +24,7 @@ import csv
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,13 @@ from .sample import Sample
 REQUIRED = ("t", "heel", "forefoot")
 META_KEYS = ("station", "exercise", "side", "rate_hz", "calibration")
 _META = re.compile(r"^#\s*([A-Za-z_][\w.-]*)\s*:\s*(.*?)\s*$")
-_CELL = re.compile(r"^cell(\d+)$")
+_CELL = re.compile(r"^cell([0-9]+)$")
+#: Largest |t| in seconds (about 30 years) and |force| in newtons (a hundred tonnes) a recording
+#: may hold: beyond them a value is a corrupt file, and sums or rates of it would overflow.
+T_MAX_S = 1e9
+FORCE_MAX_N = 1e6
+#: Raw counts are the HX711's signed 24-bit words.
+COUNT_MIN, COUNT_MAX = -0x800000, 0x7FFFFF
 
 
 def _number(value: float) -> str:
@@ -150,7 +157,9 @@ def _rate(meta: Mapping[str, str], samples) -> float | None:
             pass
     if len(samples) >= 2:
         gaps = sorted(b.t - a.t for a, b in zip(samples, samples[1:], strict=False))
-        return 1.0 / gaps[len(gaps) // 2]
+        rate = 1.0 / gaps[len(gaps) // 2] if gaps[len(gaps) // 2] > 0 else math.inf
+        if math.isfinite(rate) and rate > 0:
+            return rate
     return None
 
 
@@ -165,7 +174,7 @@ class RecordingReader:
     def __init__(self, path: str | os.PathLike):
         self.path = str(path)
         try:
-            self._file = open(path, encoding="utf-8-sig", newline="")
+            self._file = open(path, "rb")
         except FileNotFoundError:
             raise RecordingError(f"{self.path}: no such recording file", self.path) from None
         except IsADirectoryError:
@@ -184,11 +193,24 @@ class RecordingReader:
         return RecordingError(f"{self.path}, line {line}: {reason}", self.path, line)
 
     def _lines(self) -> Iterator[str]:
-        for raw in self._file:
-            self.line += 1
-            text = raw.rstrip("\r\n")
-            if text.strip():
-                yield text
+        # Decoded line by line (UTF-8 never hides a newline byte inside a character), so a bad
+        # byte is reported on its own line, not on the first line of a decoder's chunk. Line
+        # ends are \n, \r\n or a lone \r, as in text mode.
+        for number, raw in enumerate(self._file):
+            try:
+                text = raw.decode("utf-8-sig" if number == 0 else "utf-8")
+            except UnicodeDecodeError as e:
+                line = self.line + 1 + raw[:e.start].count(b"\r")
+                raise self._error(f"not UTF-8 text ({e.reason} at byte 0x{raw[e.start]:02x}); "
+                                  "is this a recording?", line) from None
+            if text.endswith("\n"):
+                text = text[:-1]
+            if text.endswith("\r"):
+                text = text[:-1]
+            for piece in text.split("\r"):
+                self.line += 1
+                if piece.strip():
+                    yield piece
 
     def _read_header(self) -> None:
         self._iter = self._lines()
@@ -205,19 +227,19 @@ class RecordingReader:
                 what = "only metadata, no header row" if self.meta else "no header row"
                 raise self._error(f"empty recording: {what} (expected a row starting "
                                   "t,heel,forefoot)", max(self.line, 1))
-        except UnicodeDecodeError as e:
-            raise self._error(f"not UTF-8 text ({e.reason}); is this a recording?",
-                              self.line + 1) from None
-        if len(set(header)) != len(header):
-            dup = sorted({c for c in header if header.count(c) > 1})
+        except csv.Error as e:
+            raise self._error(f"the header is not a well-formed CSV row ({e})") from None
+        if len(set(header)) != len(header):  # Counter: a 100 000-column header stays quick
+            dup = sorted(c for c, n in Counter(header).items() if n > 1)[:10]
             raise self._error(f"column(s) {dup} appear twice in the header")
         missing = [c for c in REQUIRED if c not in header]
         if missing:
-            raise self._error(f"missing required column(s) {missing}; the header has {header}")
+            shown = header if len(header) <= 12 else [*header[:12], "..."]
+            raise self._error(f"missing required column(s) {missing}; the header has {shown}")
         cells = sorted(int(m.group(1)) for c in header if (m := _CELL.match(c)))
         if cells != list(range(len(cells))):
             raise self._error(f"cell columns must be cell0..cell{len(cells) - 1} without gaps, "
-                              f"found {[f'cell{i}' for i in cells]}")
+                              f"found {[f'cell{i}' for i in cells][:12]}")
         self.columns = tuple(header)
         self._t, self._heel, self._ff = (header.index(c) for c in REQUIRED)
         self._left = header.index("left") if "left" in header else None
@@ -225,16 +247,20 @@ class RecordingReader:
         self._cells = [header.index(f"cell{i}") for i in cells]
         self.header_line = self.line
 
-    def _float(self, row: list[str], index: int, name: str, optional: bool = False):
+    def _float(self, row: list[str], index: int, name: str, optional: bool = False,
+               limit: float = FORCE_MAX_N):
         text = row[index].strip()
         if optional and text == "":
             return None
         try:
             value = float(text)
         except ValueError:
-            raise self._error(f"column {name!r} is {text!r}, not a number") from None
+            raise self._error(f"column {name!r} is {text[:40]!r}, not a number") from None
         if not math.isfinite(value):
-            raise self._error(f"column {name!r} is {text!r}; only finite numbers are allowed")
+            raise self._error(f"column {name!r} is {text[:40]!r}; only finite numbers are allowed")
+        if abs(value) > limit:
+            raise self._error(f"column {name!r} is {text[:40]!r}, beyond {limit:g} (a corrupt "
+                              "value)")
         return value
 
     def __iter__(self) -> Iterator[Sample]:
@@ -247,7 +273,7 @@ class RecordingReader:
                 row = next(csv.reader([text]))
                 if len(row) != width:
                     raise self._error(f"row has {len(row)} fields, the header has {width}")
-                t = self._float(row, self._t, "t")
+                t = self._float(row, self._t, "t", limit=T_MAX_S)
                 if last_t is not None and not t > last_t:
                     raise self._error(f"t={t!r} is not after the previous t={last_t!r} "
                                       "(t must increase)")
@@ -263,13 +289,17 @@ class RecordingReader:
                 for i, index in enumerate(self._cells):
                     text_c = row[index].strip()
                     try:
-                        cells.append(int(text_c))
+                        count = int(text_c)
                     except ValueError:
-                        raise self._error(f"column 'cell{i}' is {text_c!r}, not a whole "
+                        raise self._error(f"column 'cell{i}' is {text_c[:40]!r}, not a whole "
                                           "count") from None
+                    if not COUNT_MIN <= count <= COUNT_MAX:
+                        raise self._error(f"column 'cell{i}' is {count}, outside the HX711's "
+                                          f"24-bit range {COUNT_MIN}..{COUNT_MAX}")
+                    cells.append(count)
                 yield Sample(t, heel, forefoot, tuple(cells), left, right)
-        except UnicodeDecodeError as e:
-            raise self._error(f"not UTF-8 text ({e.reason})", self.line + 1) from None
+        except csv.Error as e:
+            raise self._error(f"not a well-formed CSV row ({e})") from None
         finally:
             self._file.close()
 

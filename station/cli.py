@@ -63,8 +63,18 @@ def _date(text: str):
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-03-31") from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its reason always on one line (an argument typed with a line break in it
+    would otherwise split "unrecognized arguments: ..." over several). Sub-commands' parsers are
+    of this class too (argparse makes them of the parent's class)."""
+
+    def error(self, message: str):
+        super().error(" ".join(message.split()) if "\n" in message or "\r" in message
+                      else message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="gym-station",
         description="Force-plate kiosk for single-leg hip thrusts: heel vs forefoot drive, rep "
                     "phases, hold time, live cues.")
@@ -239,14 +249,16 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Falling back from")
     if not args.command:
         parser.print_help()
+        print("gym-station: no command given: choose one of the commands above",
+              file=sys.stderr)
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, UsageError, RecordingError, ScenarioError) as e:
-        print(f"gym-station {args.command}: {e}", file=sys.stderr)
+        print(f"gym-station {args.command}: {_one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except GymStationError as e:
-        print(f"gym-station {args.command}: {e}", file=sys.stderr)
+        print(f"gym-station {args.command}: {_one_line(e)}", file=sys.stderr)
         return EXIT_FAULT
     except BrokenPipeError:  # `gym-station analyze ... | head`: the reader left, not an error
         sys.stderr.close()
@@ -255,8 +267,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gym-station {args.command}: stopped", file=sys.stderr)
         return 130
     except OSError as e:  # a disk or device problem the tree did not name
-        print(f"gym-station {args.command}: {e}", file=sys.stderr)
+        print(f"gym-station {args.command}: {_one_line(e)}", file=sys.stderr)
         return EXIT_FAULT
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's message on one line: a path or value typed with a line break in it shows
+    as ``\\n``, so the reason stays one line."""
+    return str(error).replace("\r", "\\r").replace("\n", "\\n")
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -551,8 +569,11 @@ def cmd_pin(args) -> int:
     state = state_dir(args.state_dir)
     try:
         store = PinStore(state)
-        first = getpass.getpass(f"new {args.role} PIN (4 to 8 digits): ")
-        again = getpass.getpass(f"the {args.role} PIN again: ")
+        try:
+            first = getpass.getpass(f"new {args.role} PIN (4 to 8 digits): ")
+            again = getpass.getpass(f"the {args.role} PIN again: ")
+        except EOFError:  # Ctrl-D, or no terminal and nothing on stdin
+            raise UsageError("no PIN was typed: nothing changed") from None
         if first != again:
             raise UsageError("the two PINs differ: nothing changed, run it again")
         replaced = store.is_set(args.role)

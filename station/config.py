@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,8 @@ OPTIONS: dict[str, dict[str, Option]] = {
         "read_timeout_s": Option(float, 0.5, "A chip silent this long is reported as a fault.",
                                  min=0.05, max=10),
         "recording": Option(str, "", "For kind = \"replay\": the recording to play."),
+        "calibration_mass_kg": Option(float, 20.0, "The known mass staff calibrate the plate "
+                                      "with on the touchscreen, in kg.", min=0.5, max=500),
     },
     "simulation": {
         "scenario": Option(str, "demo", "Scripted athlete for kind = \"simulated\" and the demo: a "
@@ -156,6 +159,7 @@ class PlateConfig:
     layout: PlateLayout
     read_timeout_s: float
     recording: str
+    calibration_mass_kg: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     path = config_path(path)
     try:
         with open(path, "rb") as f:
-            raw = tomllib.load(f)
+            data = f.read()
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file", str(path)) from None
     except PermissionError:
@@ -253,9 +257,52 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
                           str(path)) from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a folder, not a configuration file", str(path)) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid TOML ({e})", str(path)) from None
-    return parse_config(raw, path)
+    except (OSError, ValueError) as e:  # a name too long, a loop of links, a NUL in the name
+        raise ConfigError(f"{path}: cannot read the configuration ({_reason(e)})",
+                          str(path)) from None
+    return parse_config(toml_text(data, path, lambda m: ConfigError(m, str(path))), path)
+
+
+def _reason(e: Exception) -> str:
+    return getattr(e, "strerror", None) or str(e)
+
+
+def toml_text(data: bytes, path, error=ConfigError) -> dict:
+    """Parse the bytes of a TOML file a person edited: UTF-8 (a byte-order mark, which Windows
+    editors add, is fine); a bad byte or a syntax error raises ``error(message)`` naming the file
+    and the line (arrays nested thousands deep too: tomllib would recurse past Python's limit)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise error(f"{path}: not valid TOML (line {line}: not UTF-8 text, byte "
+                    f"0x{data[e.start]:02x}); save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise error(f"{path}: not valid TOML ({e})") from None
+    except RecursionError:
+        raise error(f"{path}: not valid TOML (arrays or tables nested too deep, from line "
+                    f"{_deep_line(text)})") from None
+    except ValueError as e:  # an integer of thousands of digits: not a TOMLDecodeError
+        raise error(f"{path}: not valid TOML ({_digits_line(text)}: {e})") from None
+
+
+def _digits_line(text: str) -> str:
+    """Where the first number too long for Python's int() is (for a message)."""
+    m = re.search(r"[0-9_]{4300}", text)
+    return f"line {text.count(chr(10), 0, m.start()) + 1}" if m else "a number too long"
+
+
+def _deep_line(text: str, depth: int = 100) -> int:
+    """The line where brackets first nest ``depth`` deep (for a message)."""
+    level = 0
+    for i, ch in enumerate(text):
+        level += ch in "[{"
+        level -= ch in "]}"
+        if level >= depth:
+            return text.count("\n", 0, i) + 1
+    return 1
 
 
 def parse_config(raw: dict, path: str | os.PathLike = "<config>") -> Config:
@@ -295,7 +342,8 @@ def parse_config(raw: dict, path: str | os.PathLike = "<config>") -> Config:
         path=path,
         station=StationConfig(**values["station"]),
         plate=PlateConfig(kind=plate["kind"], layout=layout,
-                          read_timeout_s=plate["read_timeout_s"], recording=plate["recording"]),
+                          read_timeout_s=plate["read_timeout_s"], recording=plate["recording"],
+                          calibration_mass_kg=plate["calibration_mass_kg"]),
         simulation=SimulationConfig(**values["simulation"]),
         display=DisplayConfig(**values["display"]),
         audio=AudioConfig(**{**values["audio"],

@@ -22,3 +22,8 @@ class ConfigError(GymStationError, ValueError):
 
 class UsageError(GymStationError, ValueError):
     """A command was called in a way that cannot work (exit code 2)."""
+
+
+class ExportError(GymStationError, OSError):
+    """A file could not be written to the staff's USB stick (write-protected, full, pulled out);
+    the message says why in a sentence the staff can act on."""

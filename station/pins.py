@@ -37,6 +37,9 @@ LOCKOUT_S = 60.0  #: how long a locked role stays locked
 #: a few tenths of a second on a Raspberry Pi 4: unnoticed at a keypad, slow for a guesser.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 SCRYPT_DKLEN = 32
+#: The most costly parameters a stored PIN may ask for (n * r * p): 8 times today's, so a
+#: check takes at most 256 MiB (128 * n * r bytes) and a few seconds on a Raspberry Pi.
+SCRYPT_COST_MAX = 8 * SCRYPT_N * SCRYPT_R * SCRYPT_P
 SALT_BYTES = 16
 FORMAT_VERSION = 1
 
@@ -101,6 +104,8 @@ class _Hash:
         n, r, p = (int(raw[k]) for k in ("n", "r", "p"))
         if n < 2 or n & (n - 1) or not (1 <= r <= 64 and 1 <= p <= 16):
             raise ValueError("bad scrypt parameters")
+        if n * r * p > SCRYPT_COST_MAX:  # else each check could take minutes and gigabytes
+            raise ValueError(f"scrypt parameters n*r*p = {n * r * p} above {SCRYPT_COST_MAX}")
         salt, key = bytes.fromhex(raw["salt"]), bytes.fromhex(raw["hash"])
         if len(salt) < 8 or len(key) < 16:
             raise ValueError("salt or hash too short")
@@ -133,7 +138,7 @@ class PinStore:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
             raise PinError(f"{self.path} cannot be read ({e}): set the PINs again with "
                            "`gym-station pin set coach` and `gym-station pin set staff`") from None
         try:
@@ -142,7 +147,7 @@ class PinStore:
                                  f"{FORMAT_VERSION}")
             return {role: _Hash.from_json(entry) for role, entry in raw["pins"].items()
                     if check_role(role)}
-        except (AttributeError, KeyError, TypeError, ValueError) as e:
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as e:
             raise PinError(f"{self.path} is damaged ({e}): set the PINs again with "
                            "`gym-station pin set coach` and `gym-station pin set staff`") from None
 
@@ -179,6 +184,12 @@ class PinStore:
             self._tries[role] = 0
             return 0.0
         return left
+
+    def tries_left(self, role: str) -> int:
+        """Wrong tries ``role`` has before it locks (0 while it is locked)."""
+        if self.locked_for(role) > 0:
+            return 0
+        return max(0, MAX_TRIES - self._tries[role])
 
     def check(self, role: str, pin: str) -> bool:
         """Whether ``pin`` opens ``role``. False, without hashing, while the role is locked or

@@ -45,6 +45,7 @@ class Targets:
     min_lower_s: float | None = None
     reps: int | None = None
     sets: int | None = None
+    sides: tuple[str, ...] | None = None  #: which legs, in order (a program's choice)
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,30 @@ def load_profiles(path: str | Path | None = None) -> ProfileBook:
     """Read and validate an exercises TOML (the shipped one when ``path`` is ``None``)."""
     p = Path(path) if path is not None else SHIPPED_EXERCISES
     try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{p}: exercises file not found", path=str(p)) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p}: is a folder, not an exercises file", path=str(p)) from None
+    except (OSError, ValueError) as e:  # permission, a name too long, a NUL in the name
+        raise ConfigError(f"{p}: cannot read it ({getattr(e, 'strerror', None) or e})",
+                          path=str(p)) from None
+    try:
+        raw = tomllib.loads(data.decode("utf-8-sig"))  # a Windows editor's BOM is fine
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ConfigError(f"{p}: not valid TOML: line {line}: not UTF-8 text (byte "
+                          f"0x{data[e.start]:02x}); save it as UTF-8", path=str(p)) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: not valid TOML: {e}", path=str(p)) from None
+    except RecursionError:
+        raise ConfigError(f"{p}: not valid TOML: arrays or tables nested too deep",
+                          path=str(p)) from None
+    except ValueError as e:  # an integer of thousands of digits: not a TOMLDecodeError
+        from .config import _digits_line
+
+        raise ConfigError(f"{p}: not valid TOML: {_digits_line(data.decode())}: {e}",
+                          path=str(p)) from None
     return parse_profiles(raw, p)
 
 
@@ -175,7 +195,7 @@ def parse_profiles(raw: dict[str, Any], path: str | Path = "<exercises>") -> Pro
         raise ConfigError(f"{path}: needs at least one [profiles.<id>] table", path=path, key="profiles")
     profiles = {pid: _profile(pid, table, path) for pid, table in tables.items()}
     default = raw.get("default", next(iter(profiles)))
-    if default not in profiles:
+    if not isinstance(default, str) or default not in profiles:
         raise ConfigError(
             f"{path}: default = {default!r} is not a profile; known: {', '.join(sorted(profiles))}",
             path=path, key="default",
@@ -199,6 +219,9 @@ def _profile(pid: str, table: Any, path: str) -> ExerciseProfile:
                 f"{where}: {key} has the wrong type ({type(value).__name__}: {value!r})",
                 path=path, key=f"profiles.{pid}.{key}",
             )
+        if isinstance(value, float) and not abs(value) < float("inf"):  # NaN or inf
+            raise ConfigError(f"{where}: {key} = {value!r} is not a finite number", path=path,
+                              key=f"profiles.{pid}.{key}")
     for key in ("sides", "tips"):
         if any(not isinstance(s, str) for s in table.get(key, ())):
             raise ConfigError(f"{where}: {key} must be a list of text", path=path, key=f"profiles.{pid}.{key}")

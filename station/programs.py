@@ -178,10 +178,11 @@ class Program:
 
 
 def to_targets(program: Program) -> Targets:
-    """The kiosk's overrides for ``program``; apply with ``kiosk.set_targets(program.exercise,
-    to_targets(program), athlete_id)``. ``Targets`` has no sides: the exercise's own apply."""
+    """The kiosk's overrides for ``program``, its sides included; apply with
+    ``kiosk.set_targets(program.exercise, to_targets(program), athlete_id)``."""
     return Targets(share_threshold=program.share_threshold, hold_target_s=program.hold_target_s,
-                   min_lower_s=program.min_lower_s, reps=program.reps, sets=program.sets)
+                   min_lower_s=program.min_lower_s, reps=program.reps, sets=program.sets,
+                   sides=tuple(program.sides))
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ class ProgramBook:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls(path, **kwargs)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
             raise ProgramError(f"{path} cannot be read ({e}): set the programs again on the "
                                "coach screen") from None
         try:
@@ -261,7 +262,7 @@ class ProgramBook:
             programs = [Program(**{f.name: p[f.name] for f in fields(Program)})
                         for p in raw["programs"]]
             return cls(path, programs, raw.get("station_program"), **kwargs)
-        except (AttributeError, KeyError, TypeError, ProgramError) as e:
+        except (AttributeError, KeyError, TypeError, ProgramError, OverflowError) as e:
             raise ProgramError(f"{path} is damaged ({e}): set the programs again on the coach "
                                "screen") from None
 

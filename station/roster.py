@@ -108,7 +108,7 @@ class Roster:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls(path)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
             raise RosterError(f"{path} cannot be read ({e}): restore it from an export with "
                               "`gym-station roster import FILE`", str(path)) from None
         try:
@@ -242,18 +242,28 @@ class Roster:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
         for e in self:
-            w.writerow([csv_cell(e.id), csv_cell(e.name), e.badge, csv_cell(e.program or "")])
+            w.writerow([_escape(e.id), _escape(e.name), e.badge, _escape(e.program or "")])
         text = buf.getvalue()
         if path is not None:
             write_state_file(Path(path), text, 0o600)
         return text
 
 
+def _escaped(cell: str) -> bool:
+    """Whether ``cell`` reads as escaped: a ``'`` before a formula start or before another ``'``."""
+    return cell.startswith("'") and cell[1:].startswith((*FORMULA_STARTS, "'"))
+
+
+def _escape(cell: str) -> str:
+    """:func:`csv_cell`, and a ``'`` more before text that would itself read as escaped, so
+    :func:`_unescape` gives back exactly what was exported (``'=x`` stays ``'=x``)."""
+    return "'" + cell if _escaped(cell) else csv_cell(cell)
+
+
 def _unescape(cell: str) -> str:
-    """Undo :func:`csv_cell`: ``'=x`` back to ``=x`` (a plain leading ``'`` stays)."""
-    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
+    """Undo :func:`_escape`: ``'=x`` back to ``=x``, ``''=x`` back to ``'=x`` (a plain leading
+    ``'`` before anything else stays)."""
+    return cell[1:] if _escaped(cell) else cell
 
 
 def parse_roster_csv(data: bytes, where: str = "<roster>") -> list[tuple[int, RosterEntry]]:
