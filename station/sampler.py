@@ -126,6 +126,7 @@ class SamplerStatus:
     faults: dict[str, int] = field(default_factory=dict)
     fault: str | None = None   #: the current fault's message, None once samples flow again
     finished: bool = False     #: a replay reached its end
+    reloads: int = 0           #: times the plate was reopened on purpose (:meth:`Sampler.reload`)
 
     @property
     def healthy(self) -> bool:
@@ -230,6 +231,7 @@ class Sampler:
         self._worker = None
         self._inline_plate: SampleSource | None = None
         self._restarts = 0
+        self._reloads = 0
         self._died_at: float | None = None
         self._samples = 0
         self._started = False
@@ -272,6 +274,22 @@ class Sampler:
             self._inline_plate.close()
             self._inline_plate = None
         self._started = False
+
+    def reload(self, timeout: float = 2.0) -> None:
+        """Close the plate and open it again, so it re-reads its calibration file (after a tare
+        or a calibration on the touchscreen); samples then resume into the same ring.
+
+        Counted in :attr:`SamplerStatus.reloads`, not as a restart or a crash: nothing failed.
+        The fault counters and the reader's position carry over. A sampler that was not started
+        is left alone (it reads the file when it starts).
+        """
+        if not self._started:
+            return
+        self.stop(timeout)
+        self._died_at = None
+        self.start()
+        self._reloads += 1
+        log.info("plate reopened to use the new calibration (reload %d)", self._reloads)
 
     def __enter__(self):
         return self.start()
@@ -343,7 +361,7 @@ class Sampler:
             running=running, heartbeat_age_s=age, samples=self._samples,
             dropped=self._ring.dropped, restarts=self._restarts,
             faults={k: int(v) for k, v in zip(FAULT_KINDS, self._shared.faults, strict=True)},
-            fault=fault, finished=bool(self._shared.finished.value))
+            fault=fault, finished=bool(self._shared.finished.value), reloads=self._reloads)
 
     def heartbeat_fresh(self, max_age_s: float | None = None) -> bool:
         """True while the sampler has looped recently (what the systemd watchdog is fed on)."""

@@ -66,6 +66,7 @@ def test_service_contract():
     assert one["NotifyAccess"] == "main"
     assert one["ExecStart"] == "/opt/gym-station/venv/bin/gym-station run"
     assert one["Restart"] == "always"
+    assert one["RestartPreventExitStatus"] == "0"
     assert float(one["WatchdogSec"]) > 0
     assert int(one["LimitRTPRIO"]) >= 10  # the sampler asks for SCHED_FIFO priority 10
     assert one["User"] == "gym-station"
@@ -95,3 +96,24 @@ def test_unit_groups_match_the_installer():
     m = re.search(r"^GROUPS_WANTED=\(([^)]*)\)", INSTALL_SH.read_text(), re.M)
     assert m, "install.sh lists the groups in GROUPS_WANTED=(...)"
     assert set(m.group(1).split()) == unit_groups == {"gpio", "video", "render", "input", "audio"}
+
+
+def test_leaving_the_kiosk_is_final_and_everything_else_restarts():
+    """Staff leaving the kiosk makes `gym-station run` exit 0: the one exit systemd must not
+    undo. Crashes, watchdog timeouts, non-zero exits and deaths by signal restart, for ever."""
+    s = settings(UNIT.read_text())
+    one = {k: v[-1] for k, v in s.items()}
+    assert one["Restart"] == "always"
+    assert one["RestartPreventExitStatus"].split() == ["0"]
+    assert one["StartLimitIntervalSec"] == "0"
+    # nothing else may turn a failure into a "success" that is not restarted
+    assert "SuccessExitStatus" not in s
+
+
+def test_the_usb_export_can_write_where_sticks_are_mounted():
+    """ProtectSystem=strict makes every folder read-only unless listed: the folders the staff's
+    export looks for sticks in must be, each optional ("-") as not every Pi has them all."""
+    from station.usb_export import MEDIA_ROOTS
+
+    paths = settings(UNIT.read_text())["ReadWritePaths"][-1].split()
+    assert {f"-{root}" for root in MEDIA_ROOTS} <= set(paths)

@@ -272,3 +272,80 @@ def test_a_plate_that_cannot_open_yet_is_a_fault_until_it_can(monkeypatch):
         sampler.stop()
     assert len(attempts) == 3 and len(got) == 100
     assert sampler.poll().fault is None and sampler.poll().faults["hardware"] == 2
+
+
+class FilePlate(ScriptedPlate):
+    """A plate whose heel reads the number in a file when it is opened (as a real plate reads
+    its calibration file): what the file says only reaches the samples after a reopen."""
+
+    opened = []
+
+    def __init__(self, path):
+        super().__init__(n=10**9, fail_between=(0, 0), end=False)
+        self.value = float(path.read_text())
+        FilePlate.opened.append(self)
+
+    def read(self, timeout=1.0):
+        time.sleep(0.001)
+        self.clock.advance(0.0125)
+        return Sample(self.clock(), self.value, 0.0, (1, 2))
+
+
+def test_reload_reopens_the_plate_which_rereads_its_file_and_is_no_restart(tmp_path):
+    path = tmp_path / "calibration.txt"
+    path.write_text("100")
+    FilePlate.opened = []
+    sampler = Sampler(functools.partial(FilePlate, path), mode="thread")
+    sampler.reload()  # not started: nothing to reopen
+    assert FilePlate.opened == []
+    sampler.start()
+    try:
+        deadline = time.monotonic() + 10
+        got = []
+        while not got and time.monotonic() < deadline:
+            got += sampler.drain()
+            time.sleep(0.005)
+        assert got and {s.heel for s in got} == {100.0}
+        path.write_text("200")
+        sampler.reload()
+        assert FilePlate.opened[0].closed == 1  # the old plate is closed before the new opens
+        after = []
+        while not any(s.heel == 200.0 for s in after) and time.monotonic() < deadline:
+            after += sampler.drain()
+            time.sleep(0.005)
+        assert after[-1].heel == 200.0 and len(FilePlate.opened) == 2
+        st = sampler.poll()
+        assert st.reloads == 1 and st.restarts == 0 and st.running and st.fault is None
+        assert sum(st.faults.values()) == 0
+    finally:
+        sampler.stop()
+    assert FilePlate.opened[1].closed == 1
+
+
+def test_reload_of_a_sampler_process_resumes_samples(tmp_path):
+    from drivers.replay import ReplayPlate
+
+    rec = tmp_path / "r.csv"
+    _write_recording(rec, n=4000)
+    sampler = Sampler(functools.partial(ReplayPlate, str(rec), realtime=True), mode="process")
+    sampler.start()
+    try:
+        deadline = time.monotonic() + 30
+        got = []
+        while len(got) < 5 and time.monotonic() < deadline:
+            got += sampler.drain()
+            time.sleep(0.01)
+        assert got
+        sampler.reload()
+        after = []
+        while 100.0 not in [s.heel for s in after] and time.monotonic() < deadline:
+            after += sampler.drain()
+            time.sleep(0.01)
+        # samples read before the reload are still handed over, then the reopened replay
+        # starts again from its first sample
+        heels = [s.heel for s in after]
+        assert 100.0 in heels and all(h > 100.0 for h in heels[:heels.index(100.0)])
+        st = sampler.poll()
+        assert st.reloads == 1 and st.restarts == 0 and st.running
+    finally:
+        sampler.stop()
