@@ -17,6 +17,13 @@ Time is the samples' own: timeouts and the cue banner count plate seconds, never
 The analysis runs from the moment a side is chosen, so the set's first rep is measured in full
 even when the athlete starts before touching the screen (lying on a bench, they often cannot).
 
+Coach and staff: an optional ``admin`` (a :class:`station.admin.Admin`) owns the screens behind
+the PIN pad. The discreet control (``admin``, on the idle and ready screens only) opens it; while
+one of its screens shows, every admin command and a scanned badge go to it, the analysis keeps
+running but stepping on the plate switches no screen, and a plate fault shows as the admin
+screen's note (staff must reach their screens to fix the plate). Without an admin the athlete's
+flow is exactly as described above.
+
 Usage log: an optional ``log`` (a :class:`station.usage_recorder.SessionRecorder`) is told when a
 session starts (the first set after idle, or a new athlete or exercise), of each completed rep,
 each set completed, each cue shown, each change of fault, coach changes, and when the session
@@ -39,6 +46,7 @@ from .profiles import ExerciseProfile, ProfileBook, Targets
 from .reps import Phase, PhaseChanged, Rep
 from .sets import SetSummary, compare_sides
 from .view import (
+    ADMIN_COMMANDS,
     PHASE_CODES,
     Cue,
     FaultView,
@@ -105,6 +113,10 @@ class Kiosk:
         self.now = 0.0
         self.athlete: Athlete | None = None
         self.coach_targets: dict[str, Targets] = {}
+        #: the exercise of a coach's program: athlete id -> exercise id ("" for the station's)
+        self.coach_exercise: dict[str, str] = {}
+        #: the coach's and staff's screens (a station.admin.Admin), None: athletes only
+        self.admin = None
         self._profile_id = profiles.get().id
         self._side = self.profile.sides[0]
         self._fault: FaultView | None = None
@@ -128,6 +140,13 @@ class Kiosk:
         return self.profiles.get(self._profile_id)
 
     @property
+    def plan(self) -> ExerciseProfile:
+        """The exercise as it will be done: the profile with the coach's targets for whoever is
+        on the plate (their sides, sets and reps included)."""
+        profile = self.profile
+        return profile.with_targets(self.targets_for(profile))
+
+    @property
     def side(self) -> str:
         return self._side
 
@@ -140,9 +159,19 @@ class Kiosk:
         return self.coach_targets.get(profile.id)
 
     def refresh(self) -> None:
-        """Re-read targets for the next set (after the roster or programs changed)."""
+        """Re-read targets for the next set (after the roster or programs changed); the coach's
+        program may also choose the exercise. Never in the middle of a set."""
         if self.screen in ("idle", "ready"):
+            self._program_exercise()
             self._new_analysis()
+
+    def _program_exercise(self) -> None:
+        """Switch to the exercise of the program that applies (the athlete's, else the
+        station's), if a coach chose one."""
+        key = self.athlete.id if self.athlete is not None else ""
+        exercise = self.coach_exercise.get(key, self.coach_exercise.get(""))
+        if exercise and exercise in self.profiles.profiles:
+            self._profile_id = exercise
 
     def set_targets(self, exercise_id: str, targets: Targets, athlete_id: str | None = None):
         """A coach's targets; they take effect at the next set."""
@@ -150,11 +179,15 @@ class Kiosk:
         key = exercise_id if athlete_id is None else f"{athlete_id}:{exercise_id}"
         self.coach_targets[key] = targets
         if self.log is not None:
+            values = {k: v for k, v in asdict(targets).items() if k != "sides" or v is not None}
             self.log.event("coach_change", {"exercise": exercise_id, "athlete_id": athlete_id,
-                                            **asdict(targets)})
+                                            **values})
 
     def _new_analysis(self) -> None:
         profile = self.profile
+        sides = self.plan.sides
+        if self._side not in sides:
+            self._side = sides[0]
         self.analyzer = Analyzer(profile, self._side, rate_hz=self.rate_hz,
                                  targets=self.targets_for(profile))
         self.cue_engine = CueEngine(self.analyzer.profile)
@@ -166,7 +199,7 @@ class Kiosk:
         return f"{self._profile_id}:{side or self._side}"
 
     def _side_index(self) -> int:
-        sides = self.profile.sides
+        sides = self.plan.sides
         return sides.index(self._side) + 1 if self._side in sides else 1
 
     # -- the main loop's side --------------------------------------------------------------
@@ -183,6 +216,8 @@ class Kiosk:
             for e in events:
                 self._on_event(e)
         self._update_live()
+        if self.admin is not None:  # staff readings, and the admin screens' own timeout
+            self.admin.feed(samples)
         if self._message and self.now - self._message[1] > MESSAGE_S:
             self._message = None
         if self.screen == "summary" and self._summary_since is not None \
@@ -190,7 +225,13 @@ class Kiosk:
                 and self.now - self._summary_since > SUMMARY_IDLE_S:
             self._go_idle("timeout", self._summary_since)
 
+    def admin_shown(self) -> bool:
+        """Whether a coach's or staff's screen is up (the athlete's screens wait under it)."""
+        return self.admin is not None and self.admin.screen is not None
+
     def _on_event(self, e) -> None:
+        if self.admin_shown():  # stepping on the plate switches no screen under the coach
+            return
         if isinstance(e, SteppedOn):
             if self.screen == "idle":
                 self.screen = "ready"
@@ -258,6 +299,10 @@ class Kiosk:
     def handle(self, command: UICommand) -> None:
         """A touch, a key or the station button asked for something."""
         kind, value = command.kind, command.value
+        if self.admin is not None and (kind in ADMIN_COMMANDS or self.admin_shown()):
+            if kind in ADMIN_COMMANDS or kind in ("badge", "home"):
+                self.admin.handle(command)
+            return  # the athlete's commands wait while a coach's screen is up
         if kind == "home":
             self._go_idle("home")
         elif kind == "button_hold":
@@ -282,10 +327,10 @@ class Kiosk:
                 return
             if self.screen in ("idle", "ready"):
                 self._profile_id = value
-                self._side = self.profile.sides[0]
+                self._side = self.plan.sides[0]
                 self._new_analysis()
         elif kind == "choose_side":
-            if value in self.profile.sides and self.screen in ("idle", "ready"):
+            if value in self.plan.sides and self.screen in ("idle", "ready"):
                 self._side = value
                 self._new_analysis()
         elif kind == "start_set":
@@ -375,7 +420,7 @@ class Kiosk:
     def _next_set(self) -> None:
         """After a summary: sides alternate set by set (the other leg works while one rests);
         when every side has done its sets, back to idle."""
-        profile = self.profile
+        profile = self.plan
         done = {s: len(self._sets.get(self._side_key(s), [])) for s in profile.sides}
         remaining = [s for s in profile.sides if done[s] < profile.sets]
         if not remaining:
@@ -399,12 +444,15 @@ class Kiosk:
         self._sets.clear()
         self._summary_since = None
         self._banner = None
-        self._side = self.profile.sides[0]
+        self._program_exercise()
+        self._side = self.plan.sides[0]
         self._new_analysis()
 
     def tick(self, status) -> None:
         """The sampler's status each frame: a fault shows its screen until it clears."""
         message = getattr(status, "fault", None)
+        if self.admin is not None:
+            self.admin.tick(status)
         if self.log is not None:
             self.log.fault(message or None)
         if message:
@@ -426,10 +474,16 @@ class Kiosk:
 
     def view(self) -> ViewState:
         profile = self.analyzer.profile
+        admin = self.admin
+        shown = self.admin_shown()
         share_min = profile.share_threshold
         banner = self._banner if self._banner and self.now - self._banner.t <= BANNER_S else None
+        if shown:
+            screen = admin.screen
+        else:
+            screen = "fault" if self._fault else self.screen
         return ViewState(
-            screen="fault" if self._fault else self.screen,
+            screen=screen,
             station_name=self.station_name,
             exercise_id=profile.id,
             exercise_name=profile.name,
@@ -448,6 +502,9 @@ class Kiosk:
             fault=self._fault,
             message=self._message[0] if self._message else self._log_warning(),
             four_cell=self.four_cell,
+            admin=admin.view(self._fault) if shown else None,
+            audio=admin.audio if admin is not None else None,
+            exit_requested=admin.exit_requested if admin is not None else False,
         )
 
 

@@ -8,7 +8,8 @@ other commands never initialise pygame.
   the athlete. Headless (``--headless``), the plate runs on a virtual clock and every frame
   advances it by 1/fps, so ``--seconds 60`` of demo renders as fast as the machine can.
 
-Both log every session to the usage log in the state directory (:func:`open_usage_log`), and push
+Both open the coach's and staff's screens (:func:`install_admin`: PINs, roster and programs
+from the state directory, the staff desk) and log every session to the usage log in the state directory (:func:`open_usage_log`), and push
 it to the facility's PostgreSQL when ``storage.postgres_url`` is set.
 """
 
@@ -42,6 +43,9 @@ class Session:
     drain: object
     clock: object
     athlete: object | None = None
+    #: what the staff desk calls after a calibration or tare on screen, so the plate uses it
+    #: (None: the plate's calibration does not come from the state directory)
+    reload_plate: object | None = None
 
 
 def profiles_for(cfg: Config) -> ProfileBook:
@@ -92,20 +96,46 @@ def demo_session(cfg: Config, *, headless: bool, scenario: str | None = None) ->
 def apply_roster_and_programs(kiosk: Kiosk, state: Path) -> None:
     """Give the kiosk the stored roster (names and badges) and the coach's programs: the
     station's program for everyone, each athlete's assigned one for them."""
-    from .programs import ProgramBook, to_targets
+    from .admin import apply_programs
+    from .programs import ProgramBook
     from .roster import Roster
 
-    roster = Roster.load(state)
-    kiosk.roster = roster.athletes()
-    book = ProgramBook.load(state, profiles=kiosk.profiles)
-    station = book.program_for(None)
-    if station is not None:
-        kiosk.set_targets(station.exercise, to_targets(station))
-    for entry in roster:
-        program = book.program_for(entry.program)
-        if program is not None and program is not station:
-            kiosk.set_targets(program.exercise, to_targets(program), athlete_id=entry.id)
-    kiosk.refresh()
+    apply_programs(kiosk, Roster.load(state), ProgramBook.load(state, profiles=kiosk.profiles))
+
+
+class _KioskEvents:
+    """``event(kind, detail)`` into the kiosk's usage log, whichever it has at the time (the log
+    opens after the screens are built, and closes before they go)."""
+
+    def __init__(self, kiosk: Kiosk):
+        self._kiosk = kiosk
+
+    def event(self, kind: str, detail: dict | None = None) -> None:
+        if self._kiosk.log is not None:
+            self._kiosk.log.event(kind, detail)
+
+
+def staff_desk(cfg: Config, state: Path, kiosk: Kiosk, reload_plate=None):
+    """The staff's desk (today's usage, health, calibration, export, volume, leaving)."""
+    from .staff import StaffDesk
+
+    return StaffDesk.for_station(cfg, state, reload_plate, wall=time.time,
+                                 events=_KioskEvents(kiosk))
+
+
+def install_admin(session: Session, cfg: Config, state: Path):
+    """The coach's and staff's screens on the session's kiosk: PINs, roster and programs from
+    the state directory (applied to the kiosk at once), and the staff desk."""
+    from .admin import Admin
+
+    desk = staff_desk(cfg, state, session.kiosk, session.reload_plate)
+    return Admin.for_station(session.kiosk, state, desk=desk)
+
+
+def _restart_sampler(sampler: Sampler) -> None:
+    """Start the plate afresh so it reads the calibration just saved in the state directory."""
+    sampler.stop()
+    sampler.start()
 
 
 def _drain_until(sampler: Sampler, frames: VirtualClock) -> list:
@@ -121,7 +151,8 @@ def station_session(cfg: Config, state: Path, kind: str | None = None) -> Sessio
     sampler = Sampler(factory, mode=mode, timeout=cfg.plate.read_timeout_s)
     kiosk = Kiosk(profiles_for(cfg), station_name=cfg.station.name, four_cell=layout.four_cell,
                   rate_hz=layout.rate_hz)
-    return Session(kiosk, sampler, sampler.drain, time.monotonic)
+    return Session(kiosk, sampler, sampler.drain, time.monotonic,
+                   reload_plate=functools.partial(_restart_sampler, sampler))
 
 
 def screen_available() -> bool:
@@ -220,7 +251,7 @@ def open_usage_log(cfg: Config, state: Path):
     usage.start()
     if push is not None:
         push.start()
-    return SessionRecorder(usage), push
+    return SessionRecorder(usage, facility=push), push
 
 
 def _close_usage(kiosk: Kiosk, recorder, push) -> None:
@@ -248,7 +279,7 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
     from display.input import athlete_callback
 
     athlete = athlete_callback(session.athlete) if session.athlete is not None else None
-    apply_roster_and_programs(session.kiosk, state)
+    install_admin(session, cfg, state)
     recorder, push = open_usage_log(cfg, state)
     session.kiosk.log = recorder
     try:
@@ -260,8 +291,10 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
     hooks = [h for h in (hardware.on_frame if hardware.io else None, on_frame) if h is not None]
 
     def frame_hooks(stats, view):
-        for hook in hooks:
-            hook(stats, view)
+        stop = False
+        for hook in hooks:  # every hook runs each frame; any of them may end the loop
+            stop = bool(hook(stats, view)) or stop
+        return stop
 
     with session.sampler:
         try:

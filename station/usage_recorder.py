@@ -39,8 +39,9 @@ def _jsonable(value):
 class SessionRecorder:
     """Turns kiosk moments into usage-log rows for one station."""
 
-    def __init__(self, log: UsageLog):
+    def __init__(self, log: UsageLog, facility=None):
         self.log = log
+        self.facility = facility  #: the facility push (``problem`` while its server is away)
         self.session: dict | None = None
         self._sets: dict[tuple[str, int], dict] = {}
         self._trackers: dict[tuple[str, int], SetTracker] = {}
@@ -53,8 +54,13 @@ class SessionRecorder:
 
     @property
     def warning(self) -> str | None:
-        """The log's warning for the staff (disk full, locked, read-only), or None."""
-        return self.log.warning
+        """The log's warning for the staff (disk full, locked, read-only), else the facility
+        server being away, or None."""
+        warning = self.log.warning
+        if warning is None and self.facility is not None and self.facility.problem:
+            warning = ("Facility server not reachable: the records wait on this station and go "
+                       "when it answers")
+        return warning
 
     def _now(self) -> str:
         return iso(self.log.wall())

@@ -282,7 +282,7 @@ class ViewState:
     message: str | None = None         #: a transient note ("badge not known", ...)
     four_cell: bool = False
     admin: AdminView | None = None     #: set on the coach's and staff's screens
-    audio: AudioView = field(default_factory=AudioView)
+    audio: AudioView | None = None     #: the staff's loudness; None: the configured one
     exit_requested: bool = False       #: staff left the kiosk: the display loop ends cleanly
 
 

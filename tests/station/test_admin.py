@@ -1,0 +1,318 @@
+"""The coach's screens driven start to finish by UICommands and plate samples (no pygame): PINs
+and their lockout, the program editor's bounds, programs reaching the kiosk at the next set and
+the usage log, the idle lock, and a coach kept out of the staff's screens."""
+
+import json
+import sqlite3
+
+import pytest
+
+from drivers.sample import Sample
+from drivers.simplate import simulated_plate
+from station.admin import IDLE_LOCK_S, Admin
+from station.kiosk import Kiosk
+from station.pins import LOCKOUT_S, MAX_TRIES
+from station.profiles import load_profiles
+from station.programs import SETTINGS, Program, ProgramBook
+from station.usage_log import UsageLog
+from station.usage_recorder import SessionRecorder
+from station.view import UICommand
+
+PROFILES = load_profiles()
+HIP = PROFILES.get("single_leg_hip_thrust")
+COACH_PIN, STAFF_PIN = "2580", "7391"
+
+
+@pytest.fixture(autouse=True)
+def cheap_scrypt(monkeypatch):
+    """PINs hashed at a lower scrypt cost: the same code path, a fraction of the time (each
+    stored entry keeps its own parameters)."""
+    monkeypatch.setattr("station.pins.SCRYPT_N", 2**10)
+
+
+def station(tmp_path, *, log=False, pins=True, desk=None):
+    k = Kiosk(PROFILES, rate_hz=80.0)
+    if log:
+        k.log = SessionRecorder(UsageLog(tmp_path / "usage.sqlite3", station_id="s1",
+                                         commit_interval_s=0.01).start())
+    admin = Admin.for_station(k, tmp_path, desk=desk)
+    if pins:
+        admin.pins.set_pin("coach", COACH_PIN)
+        admin.pins.set_pin("staff", STAFF_PIN)
+    return k, admin
+
+
+def do(k, *commands):
+    """Send commands: "kind" or ("kind", value)."""
+    for c in commands:
+        kind, value = (c, None) if isinstance(c, str) else c
+        k.handle(UICommand(kind, value))
+    return k.view()
+
+
+def type_pin(k, pin):
+    return do(k, *[("pin_digit", d) for d in pin], "pin_ok")
+
+
+def type_text(k, text):
+    return do(k, *[("kb_key", ch) for ch in text])
+
+
+def coach_in(k, role="coach", pin=COACH_PIN):
+    do(k, ("admin", role))
+    return type_pin(k, pin)
+
+
+def empty_plate(k, seconds, rate=80.0, cells=()):
+    """Plate time passes with nobody on the plate (4 samples a frame; ``cells``: raw counts)."""
+    t0 = k.now
+    n = int(seconds * rate)
+    for i in range(0, n, 4):
+        k.feed([Sample(t0 + (i + j + 1) / rate, 0.0, 0.0, cells) for j in range(4)])
+
+
+def play(k, until, on_frame=None, scenario="demo"):
+    """The simulated demo athlete on the plate until plate time ``until`` or until
+    ``on_frame(k)`` says stop; a later call goes on where the last one stopped."""
+    plate = getattr(k, "_test_plate", None)
+    if plate is None:
+        plate, _truth = simulated_plate(scenario, seed=1, rate_hz=80.0)
+        k._test_plate = plate
+    frame = []
+    while True:
+        s = plate.read()
+        frame.append(s)
+        if len(frame) == 4:
+            k.feed(frame)
+            k.take_cues()
+            frame = []
+            if on_frame is not None and on_frame(k):
+                return
+        if s.t > until:
+            return
+
+
+def value_of(view, key):
+    return next(r for r in view.admin.program.rows if r.key == key)
+
+
+def test_every_setting_stays_within_its_bounds(tmp_path):
+    k, _ = station(tmp_path)
+    coach_in(k)
+    do(k, ("open", "new_program"))
+    for key, setting in SETTINGS.items():
+        v = do(k, *[("setting_down", key)] * 40)
+        row = value_of(v, key)
+        assert not row.can_down and row.can_up
+        low = k.admin._draft.values[key]
+        v = do(k, *[("setting_up", key)] * 40)
+        row = value_of(v, key)
+        assert row.can_down and not row.can_up
+        high = k.admin._draft.values[key]
+        if setting.choices is None:
+            assert (low, high) == (setting.min, setting.max)
+        else:  # a single-leg exercise offers the single-leg choices only
+            assert (low, high) == (("left", "right"), ("right",))
+    assert value_of(v, "share_threshold").value == "90%"
+    # the stored values are the ones shown: saving the bounds is accepted
+    v = do(k, "save")
+    assert v.admin.note.startswith("Saved")
+    stored = ProgramBook.load(tmp_path).get(v.admin.program.program_id)
+    assert (stored.reps, stored.sets, stored.hold_target_s) == (30, 10, 10.0)
+
+
+def test_five_wrong_pins_lock_the_role_for_a_minute_of_plate_time(tmp_path):
+    k, admin = station(tmp_path, log=True)
+    do(k, "admin")
+    for n in range(1, MAX_TRIES):
+        v = type_pin(k, "1357")
+        assert v.admin.pin.error == f"Wrong PIN: {MAX_TRIES - n} {'try' if n == 4 else 'tries'} left"
+        assert v.admin.pin.typed == 0
+    v = type_pin(k, "1357")
+    assert v.admin.pin.error == f"Wrong PIN: locked for {LOCKOUT_S:.0f} s"
+    assert v.admin.pin.locked_s == pytest.approx(LOCKOUT_S)
+    v = type_pin(k, COACH_PIN)                         # the right PIN does not open it now
+    assert v.screen == "pin" and v.admin.pin.typed == 0 and "Locked" in v.admin.pin.error
+    empty_plate(k, 30.0)
+    assert do(k).admin.pin.locked_s == pytest.approx(LOCKOUT_S - 30.0, abs=0.1)
+    empty_plate(k, 31.0)
+    v = do(k)
+    assert v.admin.pin.locked_s == 0.0
+    v = type_pin(k, COACH_PIN)
+    assert v.screen == "coach"
+    # the staff role was never locked by the coach's tries
+    assert admin.pins.locked_for("staff") == 0.0
+    k.log.log.flush()
+    k.log.log.close()
+    conn = sqlite3.connect(tmp_path / "usage.sqlite3")
+    failures = [json.loads(d) for (d,) in conn.execute(
+        "SELECT detail FROM events WHERE kind = 'pin_failure' ORDER BY seq")]
+    conn.close()
+    assert len(failures) == MAX_TRIES
+    assert failures[-1]["role"] == "coach" and failures[-1]["locked_for_s"] == LOCKOUT_S
+    assert all("1357" not in json.dumps(f) for f in failures)
+
+
+def test_first_start_chooses_each_pin_twice(tmp_path):
+    k, admin = station(tmp_path, pins=False)
+    v = do(k, "admin")
+    assert (v.admin.pin.role, v.admin.pin.stage) == ("coach", "choose")
+    v = type_pin(k, "1234")
+    assert v.admin.pin.stage == "choose" and "straight run" in v.admin.pin.error
+    v = type_pin(k, "2580")
+    assert (v.admin.pin.stage, v.admin.pin.error, v.admin.pin.typed) == ("confirm", None, 0)
+    v = type_pin(k, "2581")
+    assert v.admin.pin.stage == "choose" and v.admin.pin.error.startswith("The PINs differ")
+    type_pin(k, "2580")
+    v = type_pin(k, "2580")
+    assert v.screen == "coach" and v.admin.note == "The coach PIN is set"
+    assert "2580" not in (tmp_path / "pins.json").read_text()
+    do(k, "lock")
+    v = do(k, "admin")
+    assert v.admin.pin.stage == "enter"
+    v = do(k, ("pin_role", "staff"))
+    assert (v.admin.pin.role, v.admin.pin.stage) == ("staff", "choose")
+    type_pin(k, "2580")
+    v = type_pin(k, "2580")                            # the coach's PIN cannot be the staff's
+    assert v.admin.pin.stage == "choose" and "differ from the coach PIN" in v.admin.pin.error
+    assert not admin.pins.is_set("staff")
+    v = do(k, ("pin_digit", "4"), ("pin_digit", "1"), "pin_back")
+    assert v.admin.pin.typed == 1
+    v = do(k, "back")
+    assert v.screen == "idle" and v.admin is None
+    assert do(k, ("pin_digit", "5")).screen == "idle"  # nothing typed outside the pad
+
+
+def test_roster_add_rename_badge_and_delete_on_the_keyboard(tmp_path):
+    from station.roster import Roster
+
+    k, admin = station(tmp_path)
+    coach_in(k)
+    v = do(k, ("open", "athletes"))
+    assert [i.id for i in v.admin.items] == ["new_athlete"]
+    v = do(k, "new_athlete")
+    assert v.screen == "keyboard" and v.admin.keyboard.max_len == 40
+    v = do(k, "kb_ok")
+    assert v.screen == "keyboard" and v.admin.keyboard.error == "Type a name"
+    v = type_text(k, "Ada")
+    assert v.admin.keyboard.text == "Ada" and v.admin.keyboard.error is None
+    v = do(k, "kb_ok")
+    assert v.screen == "athlete"
+    aid, name, badge, program = v.admin.athlete
+    assert (name, badge) == ("Ada", "") and "station" in program
+    assert [a.name for a in Roster.load(tmp_path)] == ["Ada"]
+    assert [(a.id, a.name) for a in k.roster] == [(aid, "Ada")]
+
+    v = do(k, "rename")
+    assert v.admin.keyboard.text == "Ada"
+    v = type_text(k, " Lovelace" + "x" * 40)
+    assert len(v.admin.keyboard.text) == 40 and v.admin.keyboard.error == "At most 40 characters"
+    v = do(k, *["kb_back"] * 28, "kb_ok")
+    assert v.screen == "athlete" and v.admin.athlete[1] == "Ada Lovelace"
+
+    v = do(k, "set_badge")
+    assert v.admin.keyboard.digits
+    v = type_text(k, "12a")
+    assert v.admin.keyboard.text == "12" and v.admin.keyboard.error == "Digits only"
+    v = type_text(k, "345")
+    v = do(k, "kb_ok")
+    assert v.screen == "athlete" and v.admin.athlete[2] == "12345"
+    v = do(k, ("badge", "0099887"))                    # a badge scanned on this screen
+    assert v.admin.athlete[2] == "0099887" and Roster.load(tmp_path).get(aid).badge == "0099887"
+
+    # a second athlete cannot take Ada's badge: the keyboard keeps the reason
+    do(k, "back", "new_athlete")
+    type_text(k, "Ben")
+    v = do(k, "kb_ok", "set_badge")
+    type_text(k, "0099887")
+    v = do(k, "kb_ok")
+    assert v.screen == "keyboard" and "already Ada Lovelace's" in v.admin.keyboard.error
+    v = do(k, "kb_cancel")
+    assert v.screen == "athlete" and v.admin.athlete[1:3] == ("Ben", "")
+    v = do(k, "delete")
+    assert v.screen == "athletes" and [i.label for i in v.admin.items] == ["Ada Lovelace",
+                                                                            "Add athlete"]
+    assert [a.name for a in Roster.load(tmp_path)] == ["Ada Lovelace"]
+
+    do(k, "lock")
+    v = do(k, ("badge", "0099887"))                   # the athlete's side knows the new badge
+    assert v.athlete == "Ada Lovelace"
+
+
+def test_assigned_programs_reach_their_athlete(tmp_path):
+    k, admin = station(tmp_path)
+    admin.book.create(Program.from_profile("easy", "Easy", HIP), "coach")
+    admin.book.create(Program(**{**vars(Program.from_profile("long", "Long holds", HIP)),
+                                 "hold_target_s": 2.5}), "coach")
+    admin.roster.add("a1", "Ada", "555")
+    admin.roster.save()
+    admin.apply()
+    coach_in(k)
+    v = do(k, ("open", "athlete:a1"), "assign")
+    assert v.admin.athlete[3] == "Easy"
+    v = do(k, "assign")
+    assert v.admin.athlete[3] == "Long holds"
+    v = do(k, ("assign", ""))
+    assert v.admin.athlete[3].startswith("station's")
+    v = do(k, ("assign", "long"), "lock", ("badge", "555"))
+    assert v.athlete == "Ada" and v.targets.hold_s == 2.5
+    do(k, "guest")
+    assert k.view().targets.hold_s == HIP.hold_target_s
+
+
+def test_a_coach_cannot_reach_the_staff_screens(tmp_path):
+    k, admin = station(tmp_path)
+    coach_in(k)
+    v = do(k, ("open", "staff"))
+    assert v.screen == "coach" and "for the staff" in v.admin.note
+    v = do(k, "tare")
+    assert v.screen == "coach" and "for the staff" in v.admin.note
+    v = do(k, ("open", "calibrate"), "exit_kiosk")
+    assert v.screen == "coach" and not v.exit_requested
+
+
+def test_two_minutes_without_a_touch_lock_the_coach_screens(tmp_path):
+    k, _ = station(tmp_path)
+    coach_in(k)
+    do(k, ("open", "athletes"))
+    empty_plate(k, IDLE_LOCK_S - 20.0)
+    do(k, "back")                                      # a touch restarts the two minutes
+    empty_plate(k, IDLE_LOCK_S - 20.0)
+    assert k.view().screen == "coach"
+    empty_plate(k, 25.0)
+    v = k.view()
+    assert v.screen == "idle" and v.admin is None
+    v = do(k, ("open", "coach"))                       # locked: nothing opens without the PIN
+    assert v.screen == "idle"
+
+
+def test_a_save_that_cannot_be_stored_leaves_the_old_program_in_force(tmp_path):
+    k, admin = station(tmp_path)
+    admin.book.create(Program.from_profile("easy", "Easy", HIP), "coach")
+    admin.book.set_station_program("easy", "coach")
+    admin.apply()
+    coach_in(k)
+    do(k, ("open", "program:easy"), *[("setting_up", "reps")] * 2)
+    (tmp_path / "programs.json").unlink()
+    (tmp_path / "programs.json").mkdir()               # the file cannot be replaced now
+    v = do(k, "save")
+    assert v.admin.note.startswith("Not saved") and v.admin.program.changed
+    assert admin.book.get("easy").reps == HIP.reps
+    (tmp_path / "programs.json").rmdir()
+    v = do(k, "lock")
+    assert v.targets.reps == HIP.reps
+
+
+def test_deleting_a_program_falls_back_to_the_exercises_targets(tmp_path):
+    k, admin = station(tmp_path)
+    admin.book.create(Program(**{**vars(Program.from_profile("easy", "Easy", HIP)), "reps": 4}),
+                      "coach")
+    admin.book.set_station_program("easy", "coach")
+    admin.apply()
+    assert k.view().targets.reps == 4
+    coach_in(k)
+    v = do(k, ("open", "program:easy"), "delete")
+    assert v.screen == "coach" and v.admin.note == "Deleted Easy"
+    assert [i.id for i in v.admin.items] == ["exercise_targets", "new_program"]
+    assert v.admin.items[0].selected
+    assert do(k, "lock").targets.reps == HIP.reps

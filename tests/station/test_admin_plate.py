@@ -1,0 +1,140 @@
+"""The coach's screens with the simulated athlete on the plate: a saved program judges the next
+set (never the one being done), its sides and exercise reach the kiosk, and the plate and its
+faults under the coach's screens."""
+
+import json
+import sqlite3
+
+from station.programs import Program, ProgramBook
+from station.sampler import SamplerStatus
+from tests.station.test_admin import (  # noqa: F401 - cheap_scrypt is an autouse fixture
+    HIP,
+    PROFILES,
+    cheap_scrypt,
+    coach_in,
+    do,
+    play,
+    station,
+    value_of,
+)
+
+
+def test_coach_changes_hold_and_reps_and_they_apply_from_the_next_set_and_are_logged(tmp_path):
+    k, admin = station(tmp_path, log=True)
+    v = coach_in(k)
+    assert v.screen == "coach" and v.admin.role == "coach"
+    assert [i.id for i in v.admin.items] == ["exercise_targets", "new_program"]
+    v = do(k, ("open", "new_program"))
+    assert v.screen == "program" and v.admin.program.program_id is None
+    assert value_of(v, "hold_target_s").value == "1.0 s" and value_of(v, "reps").value == "8"
+    v = do(k, *[("setting_up", "hold_target_s")] * 4, *[("setting_down", "reps")] * 2)
+    assert value_of(v, "hold_target_s").value == "3.0 s" and value_of(v, "reps").value == "6"
+    assert v.admin.program.changed
+    v = do(k, "save")
+    pid = v.admin.program.program_id
+    assert pid == "new-program" and not v.admin.program.changed
+    assert v.admin.note == "Saved: it applies from the next set"
+    v = do(k, "station_program")
+    assert v.admin.program.for_station
+    v = do(k, "back")
+    assert v.screen == "coach"
+    assert [(i.id, i.selected) for i in v.admin.items][0] == (pid, True)
+    v = do(k, "lock")
+    assert v.screen == "idle" and v.admin is None
+    assert (v.targets.reps, v.targets.hold_s) == (6, 3.0)
+    stored = ProgramBook.load(tmp_path)
+    assert stored.station_program == pid and stored.get(pid).hold_target_s == 3.0
+
+    # the athlete's next set is judged with it: a 3 s hold is more than the demo athlete holds
+    summaries = []
+
+    def first_summary(k):
+        v = k.view()
+        if v.screen == "summary":
+            summaries.append(v.summary)
+            return True
+        return False
+
+    play(k, 120.0, first_summary)
+    assert summaries and summaries[0].reps >= 6
+    assert all("short_hold" in bar.faults for bar in summaries[0].bars)
+
+    k.log.log.flush()
+    k.log.log.close()
+    conn = sqlite3.connect(tmp_path / "usage.sqlite3")
+    events = [json.loads(d) for (d,) in conn.execute(
+        "SELECT detail FROM events WHERE kind = 'coach_change' ORDER BY seq")]
+    conn.close()
+    assert [(e["role"], e["action"], e["program"]) for e in events] == [
+        ("coach", "create", pid), ("coach", "station", pid)]
+    assert events[0]["changes"]["hold_target_s"] == [None, 3.0]
+    assert events[0]["changes"]["reps"] == [None, 6]
+    assert events[0]["at"]
+
+
+def test_a_change_never_reaches_the_set_being_done(tmp_path):
+    k, admin = station(tmp_path)
+    program = Program.from_profile("easy", "Easy", HIP)
+    admin.book.create(program, "coach")
+    admin.book.set_station_program("easy", "coach")
+    admin.apply()
+    play(k, 200.0, lambda k: k.view().screen == "live" and k.view().live.reps >= 1)
+    assert k.view().screen == "live"
+    assert do(k, "admin").screen == "live"            # the discreet control waits mid-set
+    admin.book.update("easy", "coach", hold_target_s=4.0, reps=3)
+    admin.apply()
+    assert k.analyzer.profile.hold_target_s == 1.0 and k.view().targets.reps == 8
+    play(k, 200.0, lambda k: k.view().screen == "summary")
+    do(k, "next")
+    v = k.view()
+    assert v.screen == "ready" and (v.targets.hold_s, v.targets.reps) == (4.0, 3)
+
+
+def test_a_programs_sides_and_exercise_reach_the_kiosk(tmp_path):
+    k, _ = station(tmp_path)
+    coach_in(k)
+    v = do(k, ("open", "new_program"), *[("setting_up", "sides")] * 3)
+    assert value_of(v, "sides").value == "Right"
+    v = do(k, *[("setting_down", "sets")] * HIP.sets)
+    assert value_of(v, "sets").value == "1"
+    do(k, "save", "station_program", "lock")
+    v = k.view()
+    assert v.sides == ("right",) and v.side == "right"
+    assert do(k, ("choose_side", "left")).side == "right"
+    play(k, 200.0, lambda k: k.view().screen == "summary")
+    v = do(k, "next")                                  # one set on the right: done
+    assert v.screen == "idle" and v.side == "right"
+
+    # a program for another exercise makes it the station's exercise
+    coach_in(k)
+    v = do(k, ("open", "new_program"), ("setting_up", "exercise"))
+    other = list(PROFILES.profiles)[1]
+    assert value_of(v, "exercise").value == PROFILES.get(other).name
+    do(k, "save", "station_program", "lock")
+    assert k.view().exercise_id == other
+
+
+def test_the_plate_under_the_coach_screens(tmp_path):
+    """Stepping on switches no screen under the coach; a fault is the note, not a new screen."""
+    k, _ = station(tmp_path)
+    coach_in(k)
+    screens = set()
+
+    def watch(k):
+        screens.add(k.view().screen)
+        if k.now > 40.0:
+            return True
+        if int(k.now * 20) % 400 == 0:
+            do(k, ("open", "coach"))                   # the coach keeps tapping
+        return False
+
+    play(k, 45.0, watch)
+    assert screens == {"coach"}
+    bad = SamplerStatus(running=True, heartbeat_age_s=0.01, samples=10, dropped=0, restarts=0,
+                        fault="HX711 on GPIO 13 sent no word for 0.5 s: check its DOUT wire")
+    k.tick(bad)
+    v = k.view()
+    assert v.screen == "coach" and "A load cell is not answering" in v.admin.note
+    assert v.fault is not None
+    v = do(k, "lock")
+    assert v.screen == "fault"
