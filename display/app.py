@@ -19,6 +19,13 @@ A screen or the kiosk raising never shows a traceback: the error goes to the log
 traceback, the renderer's failsafe screen shows for :data:`FAILSAFE_S` seconds, then the kiosk is
 sent home and the loop carries on. ``finally`` always quits pygame.
 
+The staff's choices: ``ViewState.audio`` (volume, mute) is applied to the cue player whenever it
+differs from what was applied last (None, the default, leaves the configured volume alone: a
+station without a staff desk never sets it); ``ViewState.exit_requested`` (the staff
+left the kiosk) ends the loop after that frame, with ``RunStats.ended`` saying so. Long presses
+are timed by the input mapper, polled once a frame on ``clock``; while one is under way its
+button's ring fills up (drawn over the frame; the frame after it ends is redrawn whole).
+
 Rotation: the renderer draws a logical surface the size of the panel turned by ``rotation``;
 only the dirty rectangles are turned onto the window. Hardware threads (the station button) post
 their commands with :func:`post_command`; they never draw.
@@ -42,7 +49,7 @@ import pygame
 
 from drivers.errors import DisplayError
 from station.config import AudioConfig, DisplayConfig
-from station.view import Cue, UICommand, ViewState
+from station.view import AudioView, Cue, UICommand, ViewState
 
 from .input import COMMAND_EVENT, Athlete, InputMapper, panel_rect, panel_size
 from .sound import CuePlayer, pre_init
@@ -93,6 +100,10 @@ class RunStats:
     failsafes: int = 0
     startup_s: float | None = None                            #: call to first flip, real s
     size: tuple[int, int] = (0, 0)                            #: the logical surface
+    #: why the loop ended: "window closed", "seconds", "on_frame" or "exit requested" (the
+    #: staff left the kiosk)
+    ended: str | None = None
+    audio: list[AudioView] = field(default_factory=list)      #: each loudness applied, in order
 
     def figures(self) -> dict[str, float]:
         """p50/p99 of frame work and cue latency, dropped frames: the run's headline numbers."""
@@ -133,8 +144,8 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
               athlete: Athlete | None = None, phrases: Iterable[str] = (),
               title: str = TITLE, now: Callable[[], _dt.datetime] | None = None,
               t_start: float | None = None) -> RunStats:
-    """Run the kiosk until the window is closed, ``seconds`` have passed on ``clock``, or
-    ``on_frame(stats, view)`` returns True.
+    """Run the kiosk until the window is closed, ``seconds`` have passed on ``clock``,
+    ``on_frame(stats, view)`` returns True, or the view asks to leave (``exit_requested``).
 
     ``drain()`` returns the samples taken since the last frame and ``status()`` the sampler's
     status; ``clock`` is the monotonic clock the samples are stamped with (default
@@ -187,6 +198,8 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
         t0 = clock()
         frames_wanted = round(seconds * fps) if (seconds is not None and virtual) else None
         shown: ViewState | None = None
+        audio_applied: AudioView | None = None
+        was_holding = False
         failsafe_until: float | None = None
         full_redraw = True
         last_flip: float | None = None
@@ -215,6 +228,7 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
             for event in pygame.event.get():
                 if event.type == pygame.QUIT:
                     running = False
+                    stats.ended = "window closed"
                     continue
                 if failsafe_until is not None or shown is None:
                     continue  # input waits until a real screen is back
@@ -225,6 +239,13 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
                 except Exception:
                     enter_failsafe(f"handling {event}")
                     break
+            if failsafe_until is None and shown is not None:
+                try:
+                    for command in mapper.poll(shown, t):  # long presses that lasted
+                        stats.commands.append(command)
+                        kiosk.handle(command)
+                except Exception:
+                    enter_failsafe("a long press")
             if failsafe_until is not None:
                 try:
                     drain()  # keep the sampler's queue fresh; the kiosk is going home anyway
@@ -249,8 +270,19 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
                     view = kiosk.view()
                     if stats.screens[-1:] != [view.screen]:
                         stats.screens.append(view.screen)
+                    holds = mapper.holding(view, t)
+                    if was_holding and not holds:
+                        _invalidate(renderer)  # put the buttons' rings back
                     dirty = renderer.draw(surface, view)
+                    was_holding = _draw_holds(renderer, surface, holds, dirty)
                     shown = view
+                    if view.audio is not None and view.audio != audio_applied:
+                        audio_applied = view.audio
+                        stats.audio.append(view.audio)
+                        player.set_volume(view.audio.volume, view.audio.muted)
+                    if view.exit_requested:
+                        running = False
+                        stats.ended = "exit requested"
                 except Exception:
                     enter_failsafe(f"the {getattr(shown, 'screen', '?')} screen")
                     view = None
@@ -289,6 +321,7 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
             last_flip = flip_perf
             if on_frame is not None and on_frame(stats, shown):
                 running = False
+                stats.ended = stats.ended or "on_frame"
             if virtual:
                 clock.advance(period)
             if not full_speed:
@@ -296,8 +329,10 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
             if frames_wanted is not None:
                 if stats.frames >= frames_wanted:
                     running = False
+                    stats.ended = stats.ended or "seconds"
             elif seconds is not None and clock() - t0 >= seconds:
                 running = False
+                stats.ended = stats.ended or "seconds"
     finally:
         if shots is not None:
             stats.screenshots = shots.finish()
@@ -307,6 +342,7 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
         _restore_env(saved_env)
     if stats.dropped:
         log.info("display: %d of %d frames dropped", stats.dropped, stats.frames)
+    log.info("display: the loop ended (%s) after %d frames", stats.ended, stats.frames)
     return stats
 
 
@@ -404,10 +440,35 @@ def _draw_failsafe(renderer: Renderer, surface: pygame.Surface) -> None:
 
 
 def _targets_of(renderer: Renderer, current: Callable[[], Renderer]):
-    """``targets(view)`` for the input mapper when the renderer lists its buttons, else None."""
+    """``targets(view)`` for the input mapper when the renderer lists its buttons (the Buttons
+    themselves: their ``hold_s`` makes a long press), else None."""
     if not callable(getattr(renderer, "buttons", None)):
         return None
-    return lambda view: [b.rect for b in current().buttons(view)]
+    return lambda view: current().buttons(view)
+
+
+def _draw_holds(renderer: Renderer, surface: pygame.Surface, holds: list,
+                dirty: list[pygame.Rect]) -> bool:
+    """Fill the ring of each long press under way (``InputMapper.holding``) over the frame and
+    add its button to ``dirty``; True when anything was drawn."""
+    theme = getattr(renderer, "theme", None)
+    if theme is None or not holds:
+        return False
+    from .widgets import draw_hold_progress
+    drawn = False
+    for target, done in holds:
+        if hasattr(target, "rect") and hasattr(target, "style"):
+            draw_hold_progress(surface, theme, target, done)
+            dirty.append(pygame.Rect(target.rect))
+            drawn = True
+    return drawn
+
+
+def _invalidate(renderer: Renderer) -> None:
+    """Ask the renderer to redraw everything on its next frame, if it can."""
+    invalidate = getattr(renderer, "invalidate", None)
+    if callable(invalidate):
+        invalidate()
 
 
 def _fresh_renderer(renderer: Renderer, factory, logical) -> Renderer:

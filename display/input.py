@@ -11,6 +11,13 @@
 * Rotation: the app draws on a logical surface and turns it onto the panel by ``rotation``
   degrees clockwise; touch coordinates are mapped back from the panel to the logical surface
   with the same geometry (:func:`panel_to_logical` is the inverse of :func:`logical_to_panel`).
+* Long press: a target with ``hold_s > 0`` (a :class:`~display.widgets.Button`, see
+  ``station.view.LONG_PRESS_S``) sends its command only once the finger (or the mouse button)
+  has stayed down on it for ``hold_s`` seconds of the loop's clock ``t``. The loop calls
+  :meth:`InputMapper.poll` every frame, so the command goes as soon as the time is up, while the
+  finger is still down (the person sees it work without letting go); a release after ``hold_s``
+  sends it too when nobody polled. Released early, or moved off the target (a ``FINGERMOTION``
+  or mouse motion off it, or a release elsewhere): nothing. Ordinary targets tap as above.
 * Keyboard: Esc goes home; Enter (and space, unless the demo's athlete has the keyboard) starts
   or ends a set, or moves on from the summary; digits followed by Enter are a badge typed by a
   USB reader (a keyboard wedge).
@@ -102,7 +109,27 @@ def panel_rect(rect: pygame.Rect, logical: tuple[int, int], rotation: int) -> py
 
 @dataclass
 class _Press:
-    target: object   #: the button rectangle pressed, or the command hit gave at the press
+    """A finger (or the mouse button) that is down."""
+
+    target: object        #: the target pressed (see :meth:`InputMapper._target_at`), or the
+                          #: command ``hit`` gave at the press when there are no targets
+    pos: tuple[int, int] = (0, 0)   #: where it is now (logical pixels)
+    t: float = 0.0        #: when it went down, on the loop's clock
+    hold_s: float = 0.0   #: the target's long press (0: an ordinary tap)
+    dead: bool = False    #: moved off a long-press target, or already sent: the release is a no-op
+
+
+def _target_key(target) -> tuple | None:
+    """What identifies a touch target across frames: a Button's rect, command and action (so
+    a different button in the same place on a new screen is another target), a bare rect's
+    corners."""
+    if target is None:
+        return None
+    rect = getattr(target, "rect", None)
+    if rect is None:
+        return (tuple(pygame.Rect(target)), None, None)
+    return (tuple(pygame.Rect(rect)), getattr(target, "command", None),
+            getattr(target, "action", None))
 
 
 class InputMapper:
@@ -110,7 +137,9 @@ class InputMapper:
 
     ``logical`` is the size the renderer draws at, ``rotation`` how that picture is turned on
     the panel; ``hit(pos, view)`` returns the command of the target under a logical point.
-    ``targets(view)``, when given, lists the touch targets' rectangles (logical pixels).
+    ``targets(view)``, when given, lists the touch targets: rectangles (logical pixels), or
+    objects with a ``rect`` and optionally ``hold_s`` (the renderer's
+    :class:`~display.widgets.Button` s), which is how a long press is known.
     ``athlete`` (the demo) receives keyboard-athlete calls; without it space is start/end set.
     """
 
@@ -154,49 +183,108 @@ class InputMapper:
     # -------------------------------------------------------------------- events
     def handle(self, event, view: ViewState, t: float = 0.0) -> list[UICommand]:
         """The commands ``event`` asks for on ``view`` (usually none or one). ``t`` is the loop's
-        clock, used only to forget stale badge digits."""
+        clock: it times long presses and forgets stale badge digits."""
         kind = event.type
         if kind == COMMAND_EVENT:
             command = getattr(event, "command", None)
             return [command] if isinstance(command, UICommand) else []
-        if kind in (pygame.FINGERDOWN, pygame.FINGERUP):
+        if kind in (pygame.FINGERDOWN, pygame.FINGERUP, pygame.FINGERMOTION):
             if getattr(event, "touch_id", 0) == MOUSE_TOUCH_ID:
                 return []  # a copy of a mouse click
             key = ("finger", getattr(event, "touch_id", 0), getattr(event, "finger_id", 0))
-            return self._tap(key, kind == pygame.FINGERDOWN, self.finger_pos(event), view)
+            if kind == pygame.FINGERMOTION:
+                self._moved(key, self.finger_pos(event), view)
+                return []
+            return self._tap(key, kind == pygame.FINGERDOWN, self.finger_pos(event), view, t)
         if kind in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEBUTTONUP):
             if getattr(event, "touch", False) or getattr(event, "button", 1) != 1:
                 return []  # a copy of a finger, or not the primary button
-            return self._tap("mouse", kind == pygame.MOUSEBUTTONDOWN, self.mouse_pos(event), view)
+            return self._tap("mouse", kind == pygame.MOUSEBUTTONDOWN, self.mouse_pos(event), view,
+                             t)
+        if kind == pygame.MOUSEMOTION:
+            if not getattr(event, "touch", False) and "mouse" in self._presses:
+                self._moved("mouse", self.mouse_pos(event), view)
+            return []
         if kind == pygame.KEYDOWN:
             return self._key_down(event, view, t)
         if kind == pygame.KEYUP:
             self._key_up(event)
         return []
 
-    def _tap(self, key, down: bool, pos: tuple[int, int], view: ViewState) -> list[UICommand]:
+    def poll(self, view: ViewState, t: float) -> list[UICommand]:
+        """The long presses that have lasted their ``hold_s`` by ``t`` (the loop's clock), for
+        ``view``: call once a frame. Each is sent once; its finger's release then does nothing.
+        A press whose target is gone from under it (the screen changed) is dropped."""
+        out: list[UICommand] = []
+        for press in self._presses.values():
+            if press.dead or press.hold_s <= 0 or t - press.t < press.hold_s:
+                continue
+            press.dead = True
+            command = self._fire(press, view)
+            if command is not None:
+                out.append(command)
+        return out
+
+    def holding(self, view: ViewState, t: float) -> list[tuple[object, float]]:
+        """The long presses under way at ``t`` on ``view``: (target, fraction of ``hold_s``
+        done), for a display that shows the hold filling up. A press whose target is no longer
+        under its finger (the screen changed) is over."""
+        out = []
+        for press in self._presses.values():
+            if press.hold_s <= 0 or press.dead:
+                continue
+            if _target_key(self._target_at(press.pos, view)) != _target_key(press.target):
+                press.dead = True
+                continue
+            out.append((press.target, min(1.0, max(0.0, (t - press.t) / press.hold_s))))
+        return out
+
+    def _fire(self, press: _Press, view: ViewState) -> UICommand | None:
+        """The command of a press whose finger is at ``press.pos``, if its target is still
+        the one under it."""
+        if _target_key(self._target_at(press.pos, view)) != _target_key(press.target):
+            return None
+        return self.hit(press.pos, view)
+
+    def _moved(self, key, pos: tuple[int, int], view: ViewState) -> None:
+        """A finger (or the held mouse) moved: off a long-press target, that press is over."""
+        press = self._presses.get(key)
+        if press is None:
+            return
+        press.pos = pos
+        if press.hold_s > 0 and self.targets is not None and \
+                _target_key(self._target_at(pos, view)) != _target_key(press.target):
+            press.dead = True
+
+    def _tap(self, key, down: bool, pos: tuple[int, int], view: ViewState,
+             t: float = 0.0) -> list[UICommand]:
         if self.targets is None:
             if down:
-                self._presses[key] = _Press(self.hit(pos, view))
+                self._presses[key] = _Press(self.hit(pos, view), pos, t)
                 return []
             press = self._presses.pop(key, None)
             if press is None or press.target is None:
                 return []
             return [press.target] if self.hit(pos, view) == press.target else []
         if down:
-            self._presses[key] = _Press(self._target_at(pos, view))
+            target = self._target_at(pos, view)
+            self._presses[key] = _Press(target, pos, t, _hold_s(target))
             return []
         press = self._presses.pop(key, None)
-        if press is None or press.target is None or self._target_at(pos, view) != press.target:
+        if press is None or press.target is None or press.dead:
             return []
-        command = self.hit(pos, view)
+        if press.hold_s > 0 and t - press.t < press.hold_s:
+            return []  # let go too soon: a long press that did not happen
+        press.pos = pos
+        command = self._fire(press, view)
         return [command] if command is not None else []
 
-    def _target_at(self, pos: tuple[int, int], view: ViewState) -> pygame.Rect | None:
-        for rect in self.targets(view):
-            rect = pygame.Rect(rect)
+    def _target_at(self, pos: tuple[int, int], view: ViewState):
+        """The target under ``pos``: the Button (or rect) ``targets`` lists there, or None."""
+        for target in self.targets(view):
+            rect = pygame.Rect(getattr(target, "rect", target))
             if rect.collidepoint(pos):
-                return rect
+                return target if hasattr(target, "rect") else rect
         return None
 
     def _key_down(self, event, view: ViewState, t: float) -> list[UICommand]:
@@ -240,6 +328,14 @@ class InputMapper:
         """Forget fingers that are down (e.g. after a failsafe) and half-typed badge digits."""
         self._presses.clear()
         self._badge = ""
+
+
+def _hold_s(target) -> float:
+    """A target's long press in seconds (0: an ordinary tap)."""
+    try:
+        return max(0.0, float(getattr(target, "hold_s", 0.0) or 0.0))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def athlete_callback(athlete) -> Athlete:

@@ -215,3 +215,132 @@ class Layout:
         def make():
             return {"message": self.screen.inflate(-self.px(80), -self.px(120))}
         return self._memo("failsafe", make)
+
+    # -- the coach's screens (display.admin_screens) ------------------------------------------
+    def admin(self) -> dict[str, Rect]:
+        """Every coach/staff page: the header (the page's title, the last action's note, the
+        role), the page's content, and the bar along the bottom: Back at the left, Lock at the
+        right and the page's own actions between them."""
+        def make():
+            inner = self.header.inflate(-2 * self.margin, -self.px(8))
+            # the title takes what it needs of its box; the note the rest up to the role
+            title, note, role = split(inner, [0.5, 0, 0.12], self.gap, vertical=False)
+            content, bar = split(self.body, [0, self.button_h], self.gap, vertical=True)
+            end_w = self.px(104 if self.portrait else 124)
+            back, actions, lock = split(bar, [end_w, 0, end_w], self.gap, vertical=False)
+            return {"header": Rect(self.header), "title": title, "note": note, "role": role,
+                    "content": content, "bar": bar, "back": back, "actions": actions,
+                    "lock": lock}
+        return self._memo("admin", make)
+
+    def admin_pin(self) -> dict[str, Rect]:
+        """The PIN pad: role tabs, what to type, the dots, the error or lockout, the keypad."""
+        def make():
+            content, g = self.admin()["content"], self.gap
+            if self.portrait:
+                info, pad = split(content, [self.button_h + self.px(172), 0], self.px(14),
+                                  vertical=True)
+                pad.width = min(pad.width, self.px(420))
+                pad.centerx = content.centerx
+            else:
+                info, pad = split(content, [0.48, 0], self.px(16), vertical=False)
+            tabs, stage, dots, message = split(
+                info, [self.button_h, self.px(44), self.px(56), 0], g, vertical=True)
+            return {"tabs": tabs, "stage": stage, "dots": dots, "message": message,
+                    "keypad": pad}
+        return self._memo("admin_pin", make)
+
+    def admin_list(self) -> dict[str, Rect]:
+        """A paged list of two-line rows (programs, athletes) filling the content."""
+        return self._memo("admin_list", lambda: {"list": self.admin()["content"]})
+
+    def list_cells(self, rect: Rect, row_h: int | None = None) -> list[Rect]:
+        """The cells of a list in ``rect``: one column on portrait screens, two on landscape
+        ones, rows of ``row_h`` (a tall button by default) as many as fit."""
+        row_h = max(self.min_touch, row_h or self.px(72))
+        g = self.gap
+        rows = max(1, (rect.height + g) // (row_h + g))
+        cols = 1 if self.portrait else 2
+        area = Rect(rect.left, rect.top, rect.width, rows * row_h + (rows - 1) * g)
+        return grid(area, rows, cols, g)
+
+    def admin_program(self) -> dict[str, Rect]:
+        """The targets editor: the name (tap to rename), an info panel (help, saved or not),
+        the setting rows and, on portrait screens, a row for Save / station / Delete (landscape
+        ones put them in the bar)."""
+        def make():
+            content, g = self.admin()["content"], self.gap
+            bh = self.button_h
+            if self.portrait:
+                name, info, settings, actions = split(
+                    content, [bh, self.px(84), 0, bh], g, vertical=True)
+            else:
+                top, settings = split(content, [bh, 0], g, vertical=True)
+                name, info = split(top, [0.42, 0], g, vertical=False)
+                actions = Rect(self.admin()["actions"])
+            return {"name": name, "info": info, "settings": settings, "actions": actions}
+        return self._memo("admin_program", make)
+
+    def setting_cells(self, count: int) -> tuple[list[Rect], bool]:
+        """The cells of ``count`` setting rows: two columns on landscape screens, one on
+        portrait ones, each at least a touch target tall; and whether they need pages (then the
+        last cell turns the page)."""
+        area, g = self.admin_program()["settings"], self.px(6)
+        cols = 1 if self.portrait else 2
+        rows = max(1, (area.height + g) // (self.min_touch + g))
+        paged = count > rows * cols
+        need = rows if paged else max(1, -(-count // cols))
+        row_h = min(self.button_h, (area.height - (need - 1) * g) // need)
+        box = Rect(area.left, area.top, area.width, need * row_h + (need - 1) * g)
+        return grid(box, need, cols, g), paged
+
+    def setting_parts(self, cell: Rect) -> dict[str, Rect]:
+        """One setting row: its name and value, then square - and + buttons."""
+        side = cell.height
+        text, down, up = split(cell, [0, side, side], self.px(6), vertical=False)
+        return {"text": text, "down": down, "up": up}
+
+    def admin_athlete(self) -> dict[str, Rect]:
+        """One athlete: who (name, badge, program) and the buttons that change them."""
+        def make():
+            content, g = self.admin()["content"], self.gap
+            if self.portrait:
+                info, buttons = split(content, [self.px(260), 0], self.px(14), vertical=True)
+            else:
+                info, buttons = split(content, [0.48, 0], self.px(16), vertical=False)
+            n = 4
+            column = Rect(buttons.left, buttons.top, buttons.width,
+                          n * self.button_h + (n - 1) * g)
+            return {"info": info, "buttons": column}
+        return self._memo("admin_athlete", make)
+
+    def admin_history(self) -> dict[str, Rect]:
+        """An athlete's history: the table of sessions and the two trend charts."""
+        def make():
+            content, g = self.admin()["content"], self.gap
+            if self.portrait:
+                table, charts = split(content, [0.5, 0], self.px(12), vertical=True)
+            else:
+                table, charts = split(content, [0.56, 0], self.px(12), vertical=False)
+            share, hold = split(charts, [0, 0], g, vertical=True)
+            return {"table": table, "share": share, "hold": hold}
+        return self._memo("admin_history", make)
+
+    def admin_keyboard(self, key_rows: int) -> dict[str, Rect]:
+        """The on-screen keyboard, at the bottom of the body: the text field and its Delete
+        key, ``key_rows`` rows of keys and the bottom row (Cancel, Lock, Space, OK), every row
+        a touch target tall; what is left above (on tall screens) is the prompt's."""
+        def make():
+            body, g = self.body, self.px(6)
+            n = key_rows + 2
+            row_h = max(self.min_touch, min(self.button_h, (body.height - (n - 1) * g) // n))
+            height = n * row_h + (n - 1) * g
+            prompt = Rect(body.left, body.top, body.width, max(0, body.height - height - g))
+            rows = split(Rect(body.left, body.bottom - height, body.width, height),
+                         [row_h] * n, g, vertical=True)
+            field, delete = split(rows[0], [0, self.px(150)], g, vertical=False)
+            return {"prompt": prompt, "field": field, "delete": delete,
+                    "keys": Rect(rows[1].left, rows[1].top, rows[1].width,
+                                 rows[-2].bottom - rows[1].top),
+                    "bottom": rows[-1]}
+        return self._memo(f"admin_keyboard{key_rows}", make)

@@ -6,6 +6,10 @@ background surface per screen size and blitted; each frame then redraws only the
 values changed, first restoring their rect from the background, and reports those rects as
 dirty. Touches are answered from the same button list that was drawn, so what a finger hits is
 what the eye saw.
+
+The idle and ready screens carry the discreet control (:func:`admin_button`): a dim gear in the
+header's right corner that opens the coach's and staff's PIN pad after a long press, so an
+athlete does not wander in by accident.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from display import theme as th
 from display import widgets as wd
 from display.layout import Layout, grid, split
 from display.widgets import Button
-from station.view import UICommand, ViewState
+from station.view import LONG_PRESS_S, UICommand, ViewState
 
 Rect = pygame.Rect
 
@@ -142,9 +146,22 @@ class Screen:
                 return button.command
         return None
 
-    def _header(self, bg: pygame.Surface, view: ViewState, context: str | None = None) -> None:
-        wd.draw_header(bg, self.layout.header_parts(), self.theme, view.station_name,
+    def _header(self, bg: pygame.Surface, view: ViewState, context: str | None = None,
+                room_for_admin: bool = False) -> None:
+        parts = self.layout.header_parts()
+        if room_for_admin:  # the context ends left of the discreet control
+            gear = admin_button(self.layout).rect
+            parts["context"].width = max(0, gear.left - self.layout.gap - parts["context"].left)
+        wd.draw_header(bg, parts, self.theme, view.station_name,
                        context_line(view) if context is None else context)
+
+
+def admin_button(layout: Layout) -> Button:
+    """The discreet control: a dim gear in the header's right corner (hanging a little below
+    it, to be a full touch target) that asks for the PIN pad after a long press."""
+    side = layout.min_touch
+    rect = Rect(layout.size[0] - side, 0, side, side)
+    return Button(rect, "", UICommand("admin"), "discreet", hold_s=LONG_PRESS_S)
 
 
 class IdleScreen(Screen):
@@ -157,7 +174,7 @@ class IdleScreen(Screen):
 
     def draw_static(self, bg, view):
         t, parts = self.theme, self.layout.idle()
-        self._header(bg, view, "Force-plate coach: drive, hold, tempo")
+        self._header(bg, view, "Force-plate coach: drive, hold, tempo", room_for_admin=True)
         t.text(bg, view.exercise_name, parts["title"], "title", th.TEXT, align="left")
         t.text(bg, "Step on the plate to start", parts["subtitle"], "large", th.ACCENT,
                align="left")
@@ -176,7 +193,7 @@ class IdleScreen(Screen):
 
     def buttons(self, view):
         return [Button(self.layout.idle()["start"], "Tap to start",
-                       UICommand("button_press"), "primary")]
+                       UICommand("button_press"), "primary"), admin_button(self.layout)]
 
 
 class ReadyScreen(Screen):
@@ -252,11 +269,12 @@ class ReadyScreen(Screen):
                 out.append(Button(cell, side.capitalize(), UICommand("choose_side", side), style))
         out.append(Button(lay["start"], "Start set", UICommand("start_set"), "primary"))
         out.append(Button(lay["home"], "Home", UICommand("home"), "quiet"))
+        out.append(admin_button(self.layout))
         return out
 
     def draw_static(self, bg, view):
         t, lay = self.theme, self.layout.ready()
-        self._header(bg, view)
+        self._header(bg, view, room_for_admin=True)
         t.text(bg, "Who is training? Tap your name", lay["who_label"], "body", th.MUTED,
                align="left")
         t.text(bg, "...or scan your badge", lay["badge_hint"], "body", th.MUTED, align="left")

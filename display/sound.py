@@ -14,7 +14,8 @@ device that cannot be opened turns sound off (logged once) and the kiosk carries
   interrupts the one speaking, a lower one is dropped (its banner still shows). Tones have their
   own channel, so a rep beep never cuts a phrase short.
 * Volume, mute and quiet hours come from :class:`~station.config.AudioConfig`; quiet hours are
-  about the wall clock, read through an injectable ``now`` callable.
+  about the wall clock, read through an injectable ``now`` callable. The staff can change the
+  volume and mute on the touchscreen: :meth:`CuePlayer.set_volume` (quiet hours still cap it).
 
 Which sound a :class:`~station.view.Cue` gets: ``cue.sound`` naming a tone plays that tone; any
 other non-empty ``cue.sound`` (e.g. ``"say"`` or the cue kind) speaks ``cue.text`` when speech is
@@ -254,6 +255,7 @@ class CuePlayer:
         self.espeak = espeak
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.muted = cfg.mute
+        self._volume = cfg.volume    #: the chosen loudness 0..1 (config, then the staff's)
         self.mixer: tuple[int, int, int] | None = None
         self._tones: dict[str, pygame.mixer.Sound] = {}
         self._phrases: dict[str, pygame.mixer.Sound] = {}
@@ -303,8 +305,21 @@ class CuePlayer:
         if self.muted:
             return 0.0
         if in_quiet_hours(self.now(), self.cfg.quiet_hours):
-            return min(self.cfg.volume, self.cfg.quiet_volume)
-        return self.cfg.volume
+            return min(self._volume, self.cfg.quiet_volume)
+        return self._volume
+
+    def set_volume(self, volume: float, muted: bool) -> None:
+        """The staff chose a loudness (0..1, clamped) and mute; sounds already playing follow
+        at once (mute silences them)."""
+        volume = float(volume)
+        if volume != volume:  # NaN: keep what we have rather than guess
+            raise ValueError("volume must be a number from 0 to 1, not NaN")
+        self._volume = min(1.0, max(0.0, volume))
+        self.muted = bool(muted)
+        if self.enabled:
+            vol = self.volume()
+            self._tone_ch.set_volume(vol)
+            self._speech_ch.set_volume(vol)
 
     # -------------------------------------------------------------------- phrases
     def prepare(self, phrases: Iterable[str]) -> None:

@@ -79,6 +79,9 @@ BUTTON_COLOURS = {
 
 def draw_button(surface: pygame.Surface, theme: Theme, button: Button) -> None:
     """A button: a filled rounded rect in its style's colour with its label fitted inside."""
+    if button.hold_s > 0 or button.style == "discreet":
+        draw_hold_button(surface, theme, button)  # long press: a ring says "hold" (below)
+        return
     fill, text_colour, edge = BUTTON_COLOURS[button.style]
     draw_panel(surface, button.rect, theme, fill, edge)
     pad = theme.px(10)
@@ -739,3 +742,337 @@ def draw_warning_sign(surface: pygame.Surface, rect: Rect, theme: Theme) -> None
                      Rect(cx - bar_w // 2, top + h * 0.32, bar_w, h * 0.38),
                      border_radius=bar_w // 2)
     pygame.draw.circle(surface, th.DARK_TEXT, (cx, round(top + h * 0.82)), bar_w * 0.65)
+
+
+# -- long press and the discreet control (the staff's screens) --------------------------------
+#: The discreet control's style: the header's own colour, no edge, and a gear dimmer than any
+#: text (but still 4.5:1 on the header, so the staff find it).
+DISCREET_GEAR: th.Colour = (132, 140, 152)
+BUTTON_COLOURS["discreet"] = (th.PANEL, DISCREET_GEAR, None)
+
+
+def hold_ring_rect(button: Button, theme: Theme) -> Rect:
+    """Where a long-press button's ring goes: a square at its left end (the whole button for
+    the discreet control)."""
+    if button.style == "discreet" or not button.label:
+        side = min(button.rect.width, button.rect.height) - 2 * theme.px(12)
+        ring = Rect(0, 0, max(4, side), max(4, side))
+        ring.center = button.rect.center
+        return ring
+    side = max(4, min(button.rect.height - 2 * theme.px(14), theme.px(34)))
+    return Rect(button.rect.left + theme.px(12), button.rect.centery - side // 2, side, side)
+
+
+def draw_hold_button(surface: pygame.Surface, theme: Theme, button: Button,
+                     done: float = 0.0) -> None:
+    """A button that wants a long press: its style's fill, a ring at its left (a clock face:
+    "keep your finger here") and its label beside it; ``done`` (0..1) fills the ring for a
+    hold under way. The discreet control is just a dim gear."""
+    fill, text_colour, edge = BUTTON_COLOURS[button.style]
+    draw_panel(surface, button.rect, theme, fill, edge)
+    ring = hold_ring_rect(button, theme)
+    if button.style == "discreet":
+        draw_gear(surface, ring, text_colour, theme)
+    else:
+        r = ring.width // 2
+        width = max(2, theme.px(3))
+        pygame.draw.circle(surface, text_colour, ring.center, r, width)
+        hand = (ring.centerx, ring.top + width + max(1, r // 5))
+        pygame.draw.line(surface, text_colour, ring.center, hand, width)
+        pad = theme.px(10)
+        box = Rect(ring.right + pad, button.rect.top + theme.px(4),
+                   button.rect.right - pad - ring.right - pad, button.rect.height - theme.px(8))
+        theme.label(surface, button.label, box, "large", text_colour)
+    if done > 0:
+        draw_hold_progress(surface, theme, button, done)
+
+
+def draw_hold_progress(surface: pygame.Surface, theme: Theme, button: Button,
+                       done: float) -> None:
+    """How far a long press has got: an arc round the button's ring, clockwise from the top."""
+    ring = hold_ring_rect(button, theme).inflate(theme.px(6), theme.px(6))
+    done = max(0.0, min(1.0, done))
+    if done <= 0:
+        return
+    top = math.pi / 2
+    pygame.draw.arc(surface, th.ACCENT, ring, top - 2 * math.pi * done, top,
+                    max(2, theme.px(4)))
+
+
+def draw_gear(surface: pygame.Surface, rect: Rect, colour: th.Colour, theme: Theme) -> None:
+    """A small gear (the settings sign) filling ``rect``: eight teeth round a ring."""
+    cx, cy = rect.center
+    outer = min(rect.width, rect.height) / 2
+    inner = outer * 0.72
+    points = []
+    teeth = 8
+    for i in range(teeth * 4):
+        a = 2 * math.pi * i / (teeth * 4)
+        radius = outer if i % 4 in (1, 2) else inner
+        points.append((cx + radius * math.cos(a), cy + radius * math.sin(a)))
+    pygame.draw.polygon(surface, colour, points)
+    pygame.draw.circle(surface, BUTTON_COLOURS["discreet"][0], (cx, cy), max(2, round(outer * 0.32)))
+
+
+# -- the coach's screens (display.admin_screens) ----------------------------------------------
+#: An inert button (a - or + at its bound, the PIN pad while locked out): no fill, a faint edge
+#: and a dimmer label than any live button, yet still legible, and it sends nothing.
+DIM_TEXT: th.Colour = (124, 131, 143)
+BUTTON_COLOURS["dim"] = (th.BG, DIM_TEXT, th.PANEL)
+
+
+def draw_admin_header(surface: pygame.Surface, parts: dict[str, Rect], theme: Theme, title: str,
+                      role: str) -> Rect:
+    """The coach's and staff's header: the page's title on the left, the role on the right.
+    Returns the rect the title covers (the note goes right of it)."""
+    pygame.draw.rect(surface, th.PANEL, parts["header"])
+    drawn = theme.text(surface, title, parts["title"], "large", th.TEXT, align="left")
+    if role:
+        theme.text(surface, role, parts["role"], "body", th.ACCENT, align="right")
+    return drawn
+
+
+def draw_note(surface: pygame.Surface, rect: Rect, theme: Theme, note: str | None) -> None:
+    """The last action's result ("Saved: from the next set") as a blue pill in the header."""
+    if not note:
+        return
+    draw_panel(surface, rect, theme, th.INFO_FILL)
+    theme.label(surface, note, rect.inflate(-theme.px(16), -theme.px(4)), "body", th.TEXT)
+
+
+def pin_dot_centres(rect: Rect, theme: Theme, typed: int,
+                    least: int = 4) -> tuple[list[tuple[int, int]], int]:
+    """Where the PIN pad's dots go (one per digit typed, at least ``least``), and their radius."""
+    n = max(least, typed)
+    r = max(3, min(theme.px(12), rect.height // 3, rect.width // (3 * n + 1)))
+    step = 3 * r
+    x0 = rect.centerx - (n - 1) * step // 2
+    return [(x0 + i * step, rect.centery) for i in range(n)], r
+
+
+def draw_pin_dots(surface: pygame.Surface, rect: Rect, theme: Theme, typed: int,
+                  dim: bool = False) -> None:
+    """One filled dot per digit typed (never the digits), outlined places up to four."""
+    centres, r = pin_dot_centres(rect, theme, typed)
+    colour = DIM_TEXT if dim else th.TEXT
+    for i, centre in enumerate(centres):
+        if i < typed:
+            pygame.draw.circle(surface, colour, centre, r)
+        else:
+            pygame.draw.circle(surface, th.MUTED if not dim else DIM_TEXT, centre, r,
+                               max(1, theme.px(2)))
+
+
+def draw_list_row(surface: pygame.Surface, theme: Theme, button: Button, detail: str = "",
+                  align: str = "left") -> None:
+    """A list's row drawn over its button: the label and, under it, a muted detail
+    ("Hip thrust - 8 x 3 - station")."""
+    fill, text_colour, edge = BUTTON_COLOURS[button.style]
+    draw_panel(surface, button.rect, theme, fill, edge)
+    inner = button.rect.inflate(-2 * theme.px(14), -theme.px(8))
+    if not detail:
+        theme.text(surface, button.label, inner, "large", text_colour, align=align)
+        return
+    detail_colour = th.MUTED if button.style in ("normal", "quiet") else text_colour
+    top, bottom = split(inner, [0.56, 0], 0, vertical=True)
+    theme.text(surface, button.label, top, "large", text_colour, align=align)
+    theme.text(surface, detail, bottom, "small", detail_colour, align=align)
+
+
+def draw_setting_text(surface: pygame.Surface, rect: Rect, theme: Theme, label: str,
+                      value: str, focused: bool = False) -> None:
+    """A setting row's name (small, muted) over its value (large), on a panel edged in the
+    accent colour while it is the row whose help is shown."""
+    draw_panel(surface, rect, theme, th.PANEL, th.ACCENT if focused else th.PANEL_EDGE)
+    inner = rect.inflate(-2 * theme.px(12), -theme.px(6))
+    top, bottom = split(inner, [0.42, 0], 0, vertical=True)
+    theme.text(surface, label, top, "small", th.MUTED, align="left")
+    theme.text(surface, value, bottom, "large", th.TEXT, align="left")
+
+
+def field_tail(theme: Theme, text: str, size: int, width: int) -> str:
+    """The end of ``text`` that fits ``width`` at ``size`` (what was typed last stays in view),
+    led by "..." when the start had to go."""
+    font = theme.font(size)
+    if font.size(text)[0] <= width:
+        return text
+    for start in range(1, len(text) + 1):
+        shown = th.ELLIPSIS + text[start:]
+        if font.size(shown)[0] <= width:
+            return shown
+    return ""
+
+
+def draw_text_field(surface: pygame.Surface, rect: Rect, theme: Theme, text: str, max_len: int,
+                    error: str | None = None) -> None:
+    """The keyboard's text with a caret after it, and on the right the error (red) or how many
+    characters are left."""
+    draw_panel(surface, rect, theme, th.PANEL, th.ACCENT)
+    inner = rect.inflate(-2 * theme.px(14), -theme.px(8))
+    side_w = min(inner.width // 2, theme.px(230)) if error else theme.px(90)
+    box, side = split(inner, [0, side_w], theme.px(10), vertical=False)
+    size = theme.font_size("large")
+    caret_w = max(2, theme.px(3))
+    shown = field_tail(theme, text, size, max(0, box.width - 2 * caret_w))
+    if shown:
+        drawn = theme.text(surface, shown, box, "large", th.TEXT, align="left", max_size=size)
+        x = min(drawn.right + caret_w, box.right - caret_w)
+    else:
+        x = box.left + caret_w
+    caret_h = min(box.height, theme.extent(size, "Ag")[1])
+    pygame.draw.rect(surface, th.ACCENT, Rect(x, box.centery - caret_h // 2, caret_w, caret_h))
+    if error:
+        theme.paragraph(surface, error, side, "small", th.BAD, align="left")
+    else:
+        theme.text(surface, f"{len(text)}/{max_len}", side, "small", th.MUTED, align="right")
+
+
+def short_day(day: str) -> str:
+    """"2026-11-24" -> "24 Nov" (what fits a table's first column); anything else as given."""
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    parts = day.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and 1 <= int(parts[1]) <= 12:
+        return f"{int(parts[2])} {months[int(parts[1]) - 1]}"
+    return day
+
+
+#: The history table's columns: heading and share of the width (0: what is left).
+SESSION_COLUMNS = (("Day", 0.15), ("Exercise", 0), ("Sets", 0.08), ("Good/reps", 0.17),
+                   ("Heel", 0.1), ("Hold", 0.11))
+_EXERCISE_COLUMN = 1
+
+
+def session_cells(row, heel_target: float | None,
+                  hold_target_s: float | None) -> list[tuple[str, th.Colour]]:
+    """One session's table cells (text, colour): the good reps of all the session's reps, heel
+    share and hold green when they met the targets, amber when not, "--" when not measured."""
+    def judged(value, target, fmt):
+        if value is None or value != value:  # None or NaN
+            return "--", th.MUTED
+        ok = target is None or value >= target
+        return fmt(value), th.GOOD if ok else th.WARN
+
+    return [(short_day(row.day), th.TEXT), (row.exercise, th.TEXT),
+            (str(row.sets), th.TEXT), (f"{row.good_reps}/{row.reps}", th.TEXT),
+            judged(row.heel_share, heel_target, lambda v: f"{round(100 * v)}%"),
+            judged(row.hold_s, hold_target_s, lambda v: f"{v:.1f} s")]
+
+
+def draw_session_table(surface: pygame.Surface, rect: Rect, theme: Theme, rows: Sequence,
+                       heel_target: float | None = None,
+                       hold_target_s: float | None = None) -> int:
+    """The last sessions, newest first, as many as fit: a heading row then one row each.
+    Returns how many rows are shown."""
+    draw_panel(surface, rect, theme)
+    inner = rect.inflate(-2 * theme.px(12), -2 * theme.px(8))
+    row_h = theme.px(32)
+    if not rows:
+        theme.paragraph(surface, "No sessions yet: they appear here after the athlete's first "
+                        "set", inner, "body", th.MUTED)
+        return 0
+    fit = max(0, inner.height // row_h - 1)
+    shown = list(rows[:fit])
+    widths = [w for _, w in SESSION_COLUMNS]
+    g = theme.px(6)
+    lines = [split(Rect(inner.left, inner.top + i * row_h, inner.width, row_h), widths, g,
+                   vertical=False) for i in range(len(shown) + 1)]
+    cells = [session_cells(r, heel_target, hold_target_s) for r in shown]
+    size = theme.common_size([(head, box) for (head, _), box in zip(SESSION_COLUMNS, lines[0],
+                                                                     strict=True)], "small")
+    # one size for the numbers; the exercise's name is cut short at that size rather than
+    # shrinking the whole table
+    body_size = theme.common_size([(text, box) for row, boxes in zip(cells, lines[1:],
+                                                                     strict=True)
+                                   for i, ((text, _), box) in enumerate(zip(row, boxes,
+                                                                            strict=True))
+                                   if i != _EXERCISE_COLUMN], "body")
+    for (head, _), box in zip(SESSION_COLUMNS, lines[0], strict=True):
+        theme.text(surface, head, box, "small", th.MUTED, align="left", max_size=size)
+    for row, boxes in zip(cells, lines[1:], strict=True):
+        for i, ((text, colour), box) in enumerate(zip(row, boxes, strict=True)):
+            if i == _EXERCISE_COLUMN:
+                line = theme.line(text, box.width, box.height, body_size, colour, body_size)
+                theme.place(surface, line, box, "left", "center", text)
+            else:
+                theme.text(surface, text, box, "body", colour, align="left",
+                           max_size=body_size)
+    more = len(rows) - len(shown)
+    if more > 0:
+        last = lines[-1][0]
+        foot = Rect(inner.left, last.bottom, inner.width, inner.bottom - last.bottom)
+        if foot.height >= theme.px(18):
+            theme.text(surface, f"and {more} older", foot, "small", th.MUTED, align="left")
+    return len(shown)
+
+
+def trend_parts(rect: Rect, theme: Theme) -> dict[str, Rect]:
+    """A trend chart's title row, its plot (inset so the end points are whole) and the axis
+    row under it."""
+    inner = rect.inflate(-2 * theme.px(12), -2 * theme.px(6))
+    title, plot, axis = split(inner, [theme.px(26), 0, theme.px(20)], theme.px(4),
+                              vertical=True)
+    inset = max(3, theme.px(5)) + 1
+    return {"title": title, "plot": plot.inflate(-2 * inset, -2 * inset), "frame": plot,
+            "axis": axis}
+
+
+def trend_points(area: Rect, values: Sequence[float], top: float) -> list[tuple[int, int] | None]:
+    """Where each session's point goes on a trend chart (oldest at the left, 0..``top`` up the
+    ``area``); None for a session where the value was not measured (NaN)."""
+    n = len(values)
+    out: list[tuple[int, int] | None] = []
+    for i, v in enumerate(values):
+        if v is None or v != v:
+            out.append(None)
+            continue
+        x = area.centerx if n == 1 else area.left + round(i * (area.width - 1) / (n - 1))
+        f = 0.0 if top <= 0 else max(0.0, min(1.0, float(v) / top))
+        out.append((x, area.bottom - 1 - round(f * (area.height - 1))))
+    return out
+
+
+def draw_trend(surface: pygame.Surface, rect: Rect, theme: Theme, title: str,
+               values: Sequence[float], target: float | None, fmt,
+               top: float | None = None) -> None:
+    """One metric over the athlete's sessions (oldest left): a line through a point per
+    session, green where it met ``target`` and amber where not, and the target as a dashed
+    line."""
+    draw_panel(surface, rect, theme)
+    parts = trend_parts(rect, theme)
+    area, axis = parts["plot"], parts["axis"]
+    name_box, last_box = split(parts["title"], [0, theme.px(110)], theme.px(6), vertical=False)
+    theme.text(surface, title, name_box, "small", th.MUTED, align="left")
+    vals = [float(v) for v in values]
+    known = [v for v in vals if v == v]
+    if target is not None:
+        theme.text(surface, f"target {fmt(target)}", last_box, "small", th.TEXT, align="right")
+    if not known:
+        theme.text(surface, "no sessions measured yet", area, "small", th.MUTED)
+        return
+    if top is None:
+        top = max([*(known or [1.0]), (target or 0.0) * 1.25]) * 1.1
+    with clipped(surface, parts["frame"]):
+        if target is not None:
+            ty = area.bottom - 1 - round(max(0.0, min(1.0, target / top)) * (area.height - 1))
+            for x in range(area.left, area.right, theme.px(12)):
+                pygame.draw.line(surface, th.TEXT, (x, ty),
+                                 (min(x + theme.px(6), area.right - 1), ty), max(1, theme.px(2)))
+        points = trend_points(area, vals, top)
+        run: list[tuple[int, int]] = []
+        width = max(2, theme.px(3))
+        for p in [*points, None]:
+            if p is None:
+                if len(run) >= 2:
+                    pygame.draw.lines(surface, th.INFO, False, run, width)
+                run = []
+            else:
+                run.append(p)
+        r = max(3, theme.px(5))
+        for v, p in zip(vals, points, strict=True):
+            if p is not None:
+                ok = target is None or v >= target
+                pygame.draw.circle(surface, th.GOOD if ok else th.WARN, p, r)
+    left, right = split(axis, [0.5, 0], 0, vertical=False)
+    theme.text(surface, "oldest", left, "small", th.MUTED, align="left")
+    theme.text(surface, f"latest {fmt(known[-1]) if vals[-1] == vals[-1] else '--'}", right,
+               "small", th.MUTED, align="right")

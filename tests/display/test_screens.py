@@ -15,7 +15,7 @@ from display import theme as th
 from display import widgets as wd
 from display.render import FAILSAFE_MESSAGE, Renderer
 from drivers.errors import UnknownScreen
-from station.view import UI_COMMANDS, Cue, FaultView, LiveView, UICommand
+from station.view import ADMIN_COMMANDS, UI_COMMANDS, Cue, FaultView, LiveView, UICommand
 
 Rect = pygame.Rect
 SIZES = [(800, 480), (720, 1280), (1280, 720), (1920, 1080)]
@@ -70,7 +70,7 @@ def test_touch_targets_are_big_apart_and_do_what_they_say(size, screen, make_vie
         for other in buttons[i + 1:]:
             assert not b.rect.colliderect(other.rect), (b, other)
         if b.command is not None:
-            assert b.command.kind in UI_COMMANDS
+            assert b.command.kind in UI_COMMANDS + ADMIN_COMMANDS
             assert renderer.hit(b.rect.center, view) == b.command
             assert renderer.hit((b.rect.right - 2, b.rect.bottom - 2), view) == b.command
         # the button is drawn where it is hit: its fill just inside its top edge
@@ -92,7 +92,8 @@ def test_each_screen_offers_its_commands(make_view):
             ("choose_exercise", "single_leg_hip_thrust")} <= ready
     assert commands(r, make_view("live")) == {("end_set", None)}
     assert commands(r, make_view("summary")) == {("next", None), ("home", None)}
-    assert commands(r, make_view("idle")) == {("button_press", None)}
+    assert commands(r, make_view("idle")) == {("button_press", None), ("admin", None)}
+    assert ("admin", None) in ready  # the discreet control (a long press) on idle and ready
     assert commands(r, make_view("fault")) == set()
     # a two-footed exercise has no side to choose
     assert not any(k == "choose_side" for k, _ in
@@ -277,9 +278,9 @@ def test_failsafe_apologises_and_the_next_frame_is_whole(make_view):
 
 def test_an_unknown_screen_is_an_error_a_person_can_act_on(make_view):
     r = Renderer((800, 480))
-    with pytest.raises(UnknownScreen, match="calibrate"):
-        r.draw(pygame.Surface((800, 480)), make_view("calibrate"))
-    assert r.hit((10, 10), make_view("calibrate")) is None
+    with pytest.raises(UnknownScreen, match="no_such_screen"):
+        r.draw(pygame.Surface((800, 480)), make_view("no_such_screen"))
+    assert r.hit((10, 10), make_view("no_such_screen")) is None
 
 
 def test_renderer_refuses_an_impossible_size():
