@@ -70,6 +70,9 @@ SCREEN_ROLE = {"coach": "coach", "program": "coach", "athletes": "coach", "athle
                "history": "coach", "staff": "staff", "calibrate": "staff"}
 #: Where each role starts once its PIN is typed.
 HOME = {"coach": "coach", "staff": "staff"}
+#: The PIN pad's answer while pins.json is damaged (the details go to the journal).
+DAMAGED_PINS = ("The PIN file is damaged: staff must set the PINs again at the console "
+                "(gym-station pin set coach / staff)")
 
 
 # ---------------------------------------------------------------------------- the kiosk's side
@@ -246,7 +249,9 @@ class Admin:
                 kiosk.log.event(kind, detail)
 
         state = Path(state)
-        pins = PinStore(state, clock=lambda: kiosk.now, on_failure=event)
+        pins = PinStore(state, clock=lambda: kiosk.now, on_failure=event, damaged_ok=True)
+        if pins.damaged:
+            log.error("coach and staff screens shut: %s", pins.damaged)
         roster = Roster.load(state)
         book = ProgramBook.load(state, profiles=kiosk.profiles, on_change=event)
         admin = cls(kiosk, pins, roster, book, desk=desk, usage_db=database_file(state))
@@ -394,7 +399,11 @@ class Admin:
         self._go("pin")
 
     def _reset_pad(self, role: str) -> None:
-        self._pad = _Pad(role=role, stage="enter" if self.pins.is_set(role) else "choose")
+        damaged = getattr(self.pins, "damaged", None)
+        self._pad = _Pad(role=role, stage="enter" if self.pins.is_set(role) or damaged
+                         else "choose")
+        if damaged:
+            self._pad.error = DAMAGED_PINS
 
     def _pin_command(self, kind: str, value) -> None:
         pad = self._pad
@@ -423,6 +432,9 @@ class Admin:
     def _pin_ok(self, typed: str) -> None:
         pad = self._pad
         role = pad.role
+        if self.pins.damaged:  # never offer a new PIN to whoever walks up: that is the staff's
+            pad.error = DAMAGED_PINS
+            return
         if pad.stage == "enter":
             locked = self.pins.locked_for(role)
             if locked > 0:

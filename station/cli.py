@@ -568,7 +568,10 @@ def cmd_pin(args) -> int:
 
     state = state_dir(args.state_dir)
     try:
-        store = PinStore(state)
+        store = PinStore(state, damaged_ok=True)
+        if store.damaged:
+            print(f"warning: {store.damaged.split(':')[0]} was damaged; it is written afresh, so "
+                  "the other role's PIN must be set again too", file=sys.stderr)
         try:
             first = getpass.getpass(f"new {args.role} PIN (4 to 8 digits): ")
             again = getpass.getpass(f"the {args.role} PIN again: ")

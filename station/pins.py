@@ -125,11 +125,22 @@ class PinStore:
     """
 
     def __init__(self, state_dir: str | os.PathLike, clock: Callable[[], float] = time.monotonic,
-                 on_failure: Callable[[str, dict], object] | None = None):
+                 on_failure: Callable[[str, dict], object] | None = None, *,
+                 damaged_ok: bool = False):
+        """``damaged_ok``: a damaged pins.json does not raise; :attr:`damaged` says why, no
+        role has a PIN, and no PIN is accepted until one is set again (the kiosk keeps running
+        for the athletes; ``gym-station pin set`` writes a fresh file)."""
         self.path = pins_file(Path(state_dir))
         self.clock = clock
         self.on_failure = on_failure
-        self._hashes: dict[str, _Hash] = self._read()
+        self.damaged: str | None = None
+        try:
+            self._hashes: dict[str, _Hash] = self._read()
+        except PinError as e:
+            if not damaged_ok:
+                raise
+            self.damaged = str(e)
+            self._hashes = {}
         self._tries: dict[str, int] = dict.fromkeys(ROLES, 0)
         self._locked_until: dict[str, float] = {}
 
@@ -170,6 +181,7 @@ class PinStore:
                 raise PinError(f"the {role} PIN must differ from the {other} PIN")
         self._hashes[role] = _Hash.new(pin)
         self._write()
+        self.damaged = None
         self._tries[role] = 0
         self._locked_until.pop(role, None)
 

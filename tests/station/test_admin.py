@@ -9,9 +9,9 @@ import pytest
 
 from drivers.sample import Sample
 from drivers.simplate import simulated_plate
-from station.admin import IDLE_LOCK_S, Admin
+from station.admin import DAMAGED_PINS, IDLE_LOCK_S, Admin
 from station.kiosk import Kiosk
-from station.pins import LOCKOUT_S, MAX_TRIES
+from station.pins import LOCKOUT_S, MAX_TRIES, pins_file
 from station.profiles import load_profiles
 from station.programs import SETTINGS, Program, ProgramBook
 from station.usage_log import UsageLog
@@ -316,3 +316,23 @@ def test_deleting_a_program_falls_back_to_the_exercises_targets(tmp_path):
     assert [i.id for i in v.admin.items] == ["exercise_targets", "new_program"]
     assert v.admin.items[0].selected
     assert do(k, "lock").targets.reps == HIP.reps
+
+
+def test_a_damaged_pin_file_keeps_the_kiosk_running_and_the_screens_shut(tmp_path):
+    """A damaged pins.json must neither stop the athletes' kiosk nor let whoever walks up
+    choose a new PIN: the pad refuses and says what the staff must do."""
+    state = tmp_path / "state"
+    state.mkdir()
+    pins_file(state).write_text("{ not json")
+    kiosk = Kiosk(load_profiles())
+    admin = Admin.for_station(kiosk, state)
+    assert admin.pins.damaged
+    kiosk.handle(UICommand("admin"))
+    view = kiosk.view()
+    assert view.screen == "pin" and view.admin.pin.stage == "enter"
+    assert view.admin.pin.error == DAMAGED_PINS
+    for d in "2580":
+        kiosk.handle(UICommand("pin_digit", d))
+    kiosk.handle(UICommand("pin_ok"))
+    assert kiosk.view().screen == "pin" and kiosk.view().admin.pin.error == DAMAGED_PINS
+    assert pins_file(state).read_text() == "{ not json"  # untouched until the staff set it

@@ -78,3 +78,20 @@ def test_roster_list_empty_and_missing_file(tmp_path, capsys):
     assert main(["--state-dir", str(tmp_path), "roster", "list"]) == 0
     assert "empty" in capsys.readouterr().out
     assert main(["--state-dir", str(tmp_path), "roster", "import", str(tmp_path / "no.csv")]) == 2
+
+
+def test_pin_set_rewrites_a_damaged_pin_file_and_warns(tmp_path, monkeypatch, capsys):
+    """The console is where a damaged pins.json is put right: `pin set` must not refuse it."""
+    from station.cli import main
+    from station.pins import PinStore, pins_file
+
+    state = tmp_path / "state"
+    state.mkdir()
+    pins_file(state).write_text("[[[")
+    answers = iter(["2580", "2580"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["--state-dir", str(state), "pin", "set", "coach"]) == 0
+    err = capsys.readouterr().err
+    assert "damaged" in err and "other role" in err
+    store = PinStore(state)
+    assert store.damaged is None and store.check("coach", "2580")
