@@ -327,7 +327,8 @@ ADMIN_COMMANDS = (
     "setting_up",       # value: a SettingRow key
     "save",             # store the program being edited (it applies from the next set)
     "station_program",  # value: program id, or "" for the exercises' own targets
-    "assign",           # on "athlete": value: program id, or "" for the station's
+    "assign",           # on "athlete": value: program id, "" for the station's, or None:
+                        #   the next program in turn (station's, then each program)
     "rename",           # the program's or athlete's name, on the keyboard
     "set_badge",        # the athlete's badge, on the number pad (or scan it on that screen)
     "delete",           # long press: the program or athlete shown
