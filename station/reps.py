@@ -9,7 +9,9 @@ the low-passed signal; a rep's numbers are measured once it is complete, on its 
 Levels
     ``base``: the bottom level, the mean of ``x`` while still at the bottom (learned when the
     athlete settles after stepping on, then re-learned at every still moment at the bottom, which
-    also follows load-cell drift). ``range``: top minus bottom, the running mean (EMA, weight
+    also follows load-cell drift; before the first rep, a rise that comes to rest short of the
+    top is taken as the bottom, the base having been learnt in a trough of the settling
+    sway). ``range``: top minus bottom, the running mean (EMA, weight
     :attr:`RepTuning.range_weight`) of the completed reps' top levels above the base. Before the
     first rep the range is bootstrapped as :attr:`RepTuning.boot_range` x base.
 
@@ -209,6 +211,7 @@ class RepDetector:
         self.sigma = 0.0
         self.count = 0
         self.last_end = -float("inf")
+        self._next_from = -float("inf")  # the earliest start of the next rep
         self.hold_s = 0.0  # live: the current rep's hold so far
         # the last second of spike-gated samples, so a rep's record starts at rest
         self._ring_n = max(4, int(self.k.history_s * rate_hz) + 1)
@@ -340,6 +343,15 @@ class RepDetector:
                     self._holding = 0
                     self._t_in = self._t_top = t  # steady at the top counts from reaching it
                     self._set(Phase.TOP, t, events)
+                elif still and self.range is None:
+                    # before the first rep, a "drive" that comes to rest short of the top was
+                    # the settling's sway: the base was learnt in one of its troughs, and the
+                    # athlete's bottom is here (a base left 40-90 N low keeps a rep's lowering
+                    # from ever reaching the bottom, merging the set's reps into one)
+                    self._drop_candidate()
+                    self.base = self.still.level
+                    self.sigma = self.still.spread
+                    self._set(Phase.BOTTOM, t, events)
         elif phase is Phase.TOP:
             if loaded and not self._too_long(t, events):
                 self._track_peak(t, x)
@@ -474,6 +486,7 @@ class RepDetector:
         if drop_last and len(self._ts) > 4:
             del self._ts[-1], self._heels[-1], self._fores[-1]
         rep = self._measure()
+        seen_to = self._ts[-1]
         base = self._cand_base
         self._drop_candidate()
         if rep is None:
@@ -483,6 +496,10 @@ class RepDetector:
             self.range + self.k.range_weight * (span - self.range))
         self.count += 1
         self.last_end = rep.end
+        # the next rep starts no earlier than this one ended, as far as this one's samples
+        # reached: an end the fit put beyond them (a lowering fitted to a wrong bottom level)
+        # must not cut off the next rep's drive
+        self._next_from = min(rep.end, seen_to)
         events.append(RepCompleted(t, rep))
 
     def _record(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -509,7 +526,7 @@ class RepDetector:
         if bounds is None:  # not a minimum-jerk rep: level crossings
             bounds = band_bounds(ts, smooth, base, self.sigma, k.band, k.lo, k.merge_gap_s)
         start, drive_end, lower_start, end, top = bounds
-        start = max(start, float(ts[0]), self.last_end)
+        start = max(start, float(ts[0]), self._next_from)
         drive_end = max(drive_end, start)
         end = max(end, lower_start)
         if end - start < k.min_rep_s:
@@ -933,11 +950,22 @@ def ramp_fit_bounds(ts: np.ndarray, xs: np.ndarray, base: float, max_rms: float 
     # base (both levels fixed: the sway of a real hold makes a free level wander)
     below = np.flatnonzero(xs[ia:] < base - 0.15 * span)  # stepping off right after the rep
     i_end = ia + int(below[0]) if below.size else len(xs)
+    fall = None
     if rise is not None:  # the bottom level is best known from the rest just before the drive
         rest = xs[(ts >= rise[0] - 0.4) & (ts <= rise[0])]
-        if rest.size >= 2 and abs(float(np.median(rest)) - base) < 0.15 * span:
-            base = float(np.median(rest))
-    fall = fit_ramp(ts[ia:i_end], xs[ia:i_end], end_level=base, start_level=top)
+        if rest.size >= 2:
+            level = float(np.median(rest))
+            fall = fit_ramp(ts[ia:i_end], xs[ia:i_end], end_level=level, start_level=top)
+            if abs(level - base) >= 0.15 * span:
+                # far from the learnt base: the base may be stale (learnt in a trough of the
+                # settling sway, with no still moment at the bottom since), or the rest may not
+                # be one; the lowering ends on whichever level it fits better (a fall fixed to
+                # a bottom 40 N too low stretches by a second and swallows the next rep)
+                other = fit_ramp(ts[ia:i_end], xs[ia:i_end], end_level=base, start_level=top)
+                if fall is None or (other is not None and other[2] < fall[2]):
+                    fall = other
+    if fall is None:
+        fall = fit_ramp(ts[ia:i_end], xs[ia:i_end], end_level=base, start_level=top)
     if fall is None or rise is None or fall[2] > max_rms or rise[2] > max_rms:
         return None
     start, drive_end = rise[0], rise[0] + rise[1]

@@ -31,6 +31,8 @@ from station.reps import (
     despike,
     fit_ramp,
     min_jerk,
+    overshoot,
+    ramp_fit_bounds,
     top_band_hold,
 )
 
@@ -408,6 +410,20 @@ def test_fit_ramp_recovers_a_minimum_jerk_lowering():
     assert rms < 0.01
     assert fit_ramp(t[:2], x[:2]) is None
 
+
+
+@pytest.mark.parametrize("stale_n", [0.0, -40.0, 40.0])
+def test_a_rep_ends_at_the_bottom_it_came_back_to_when_the_learnt_base_is_stale(stale_n):
+    """The soak's misjudged rep (tests/station/test_soak_rep.py): a bottom level learnt in a
+    trough of the settling sway, 40 N under the rest before the drive, pinned the lowering's fit
+    and put the rep's end 1.5 s late, into the next rep. The lowering ends on the level it fits."""
+    t = np.arange(0, 7, 1 / 80)
+    rise = 280.0 + 150.0 * min_jerk((t - 1.0) / 1.0) + 40.0 * overshoot((t - 1.0) / 1.0)
+    x = np.where(t < 4.2, rise, 430.0 - 150.0 * min_jerk((t - 4.2) / 2.3))
+    start, _, hold_end, end, top = ramp_fit_bounds(t, x, 280.0 + stale_n)
+    assert top == pytest.approx(430.0, abs=2.0)
+    assert (start, hold_end, end) == (pytest.approx(1.0, abs=0.05), pytest.approx(4.2, abs=0.05),
+                                      pytest.approx(6.5, abs=0.05))
 
 def test_level_crossing_fallback_on_straight_ramps():
     """The shape-free measurement used when a movement does not fit the model."""
