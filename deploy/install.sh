@@ -19,12 +19,16 @@
 #   - /var/lib/gym-station (gym-station, 0750): calibration, usage log, sound cache
 #   - /etc/systemd/system/gym-station.service, enabled; getty@tty1 masked (no console login on
 #     the kiosk's screen); consoleblank=0 on the kernel command line (no screen blanking)
+#   - USB sticks mount by themselves for the staff's export (Pi OS Lite mounts none):
+#     /etc/udev/rules.d/99-gym-station-usb.rules and its helper /opt/gym-station/usb-stick mount
+#     a FAT/exFAT/NTFS stick at /media/gym-station/<label>, writable by gym-station (WIRING.md)
 #   - an installed station that is running is stopped for the self-test and started again
 #
 # --root DIR (or $GYM_STATION_ROOT) installs into DIR instead of / (for tests and image builds).
 # Every path is prefixed with DIR; commands that need the live system are printed as
 # "skip (--root): ..." and not run: apt-get, groupadd/useradd/usermod/userdel, chown to the
-# station's user, systemctl daemon-reload/start/stop/restart and the self-test. Units are
+# station's user, systemctl daemon-reload/start/stop/restart, udevadm control --reload and the
+# self-test. Units are
 # enabled and masked with `systemctl --root=DIR`, which only writes symlinks under DIR.
 # $GYM_STATION_PIP_ARGS adds arguments to the pip install (the tests pass --no-deps: the venv
 # sees the system's site-packages, so nothing else is downloaded).
@@ -83,6 +87,8 @@ VAR=$ROOT/var/lib/$APP
 UNIT_DIR=$ROOT/etc/systemd/system
 UNIT=$UNIT_DIR/$APP.service
 BLANK_MARK=$OPT/consoleblank.orig
+USB_RULE=$ROOT/etc/udev/rules.d/99-$APP-usb.rules
+USB_HELPER=$OPT/usb-stick
 SYSTEMCTL=(systemctl)
 [ -n "$ROOT" ] && SYSTEMCTL=(systemctl "--root=$ROOT")
 
@@ -306,6 +312,28 @@ install_unit() {
     fi
 }
 
+# udev reads rule files when they change, but only on its next event: tell it now
+reload_udev() {
+    live udevadm control --reload \
+        || echo "warning: udev did not reload its rules: they apply after a reboot" >&2
+}
+
+install_usb_automount() {
+    # the helper first: the rule runs it
+    ensure_file "$SRC/deploy/usb-stick" "$USB_HELPER" 755
+    ensure_dir "$ROOT/etc/udev" 755
+    ensure_dir "${USB_RULE%/*}" 755
+    if [ -f "$USB_RULE" ] && cmp -s "$SRC/deploy/${USB_RULE##*/}" "$USB_RULE"; then
+        ensure_file "$SRC/deploy/${USB_RULE##*/}" "$USB_RULE" 644
+    else
+        run install -m 644 "$SRC/deploy/${USB_RULE##*/}" "$USB_RULE"
+        reload_udev
+        if [ "$DRY_RUN" = 0 ]; then
+            echo "USB sticks mount at /media/gym-station/<label>: plug a stick in again if one is in"
+        fi
+    fi
+}
+
 cmdline_file() {
     local f
     for f in "$ROOT/boot/firmware/cmdline.txt" "$ROOT/boot/cmdline.txt"; do
@@ -374,6 +402,7 @@ do_install() {
     ensure_dir "$VAR" 750 $APP:$APP
     install_program
     install_unit
+    install_usb_automount
     no_blanking
     self_test
 }
@@ -404,6 +433,11 @@ do_uninstall() {
     fi
     if [ "$("${SYSTEMCTL[@]}" is-enabled getty@tty1.service 2>/dev/null)" = masked ]; then
         run "${SYSTEMCTL[@]}" unmask getty@tty1.service
+    fi
+    if [ -f "$USB_RULE" ]; then
+        # sticks mounted now stay mounted until they are pulled out; no new one is mounted
+        run rm -f "$USB_RULE"
+        reload_udev
     fi
     restore_blanking
     if [ -e "$OPT" ]; then

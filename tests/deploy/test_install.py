@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,11 @@ def test_dry_run_says_everything_and_changes_nothing(tmp_path):
     assert f"would: systemctl --root={root} mask getty@tty1.service" in out
     assert "consoleblank=0" in out and f"{root}/boot/firmware/cmdline.txt" in out
     assert "gym-station check" in out
+    # the USB stick automount: the helper, then the rule, then udev told (nothing written)
+    assert f"would: install -m 755 {REPO}/deploy/usb-stick {root}/opt/gym-station/usb-stick" in out
+    assert (f"would: install -m 644 {REPO}/deploy/99-gym-station-usb.rules "
+            f"{root}/etc/udev/rules.d/99-gym-station-usb.rules") in out
+    assert "would: udevadm control --reload" in out
     assert "dry run: nothing was changed" in out
 
 
@@ -101,12 +107,20 @@ def test_install_lays_out_the_tree(installed):
     assert os.readlink(root / "etc" / "systemd" / "system" / "getty@tty1.service") == "/dev/null"
     cmdline = (root / "boot" / "firmware" / "cmdline.txt").read_text()
     assert cmdline == CMDLINE.rstrip("\n") + " consoleblank=0\n"
+    # USB sticks: the udev rule, and the helper it runs at the path it names
+    rule = root / "etc" / "udev" / "rules.d" / "99-gym-station-usb.rules"
+    assert rule.read_bytes() == (REPO / "deploy" / "99-gym-station-usb.rules").read_bytes()
+    assert mode(rule) == 0o644
+    helper = re.search(r'IMPORT\{program\}="([^"]+)"', rule.read_text()).group(1)
+    assert (root / helper.lstrip("/")).read_bytes() == (REPO / "deploy" / "usb-stick").read_bytes()
+    assert mode(root / helper.lstrip("/")) == 0o755
     # live-system steps are reported, not done
     out = first.stdout
     for skipped in ("skip (--root): apt-get update", "skip (--root): useradd",
                     f"skip (--root): chown root:gym-station {etc}/station.toml",
                     f"skip (--root): chown gym-station:gym-station {state}",
-                    "skip (--root): systemctl daemon-reload", "skip (--root): runuser"):
+                    "skip (--root): systemctl daemon-reload", "skip (--root): runuser",
+                    "skip (--root): udevadm control --reload"):
         assert skipped in out, skipped
 
 

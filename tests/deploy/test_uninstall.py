@@ -46,6 +46,8 @@ def test_uninstall_keeps_data_then_purge_removes_everything(station):
     assert not (sysd / "gym-station.service").exists()
     assert not (sysd / "multi-user.target.wants/gym-station.service").exists()
     assert not (sysd / "getty@tty1.service").exists()  # the login prompt is back
+    assert not (root / "etc/udev/rules.d/99-gym-station-usb.rules").exists()  # no more automount
+    assert "skip (--root): udevadm control --reload" in proc.stdout
     # the kernel command line is as it was before the install
     assert (root / "boot/firmware/cmdline.txt").read_text() == \
         CMDLINE.replace("rootwait", "rootwait consoleblank=600")
