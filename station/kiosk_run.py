@@ -132,12 +132,6 @@ def install_admin(session: Session, cfg: Config, state: Path):
     return Admin.for_station(session.kiosk, state, desk=desk)
 
 
-def _restart_sampler(sampler: Sampler) -> None:
-    """Start the plate afresh so it reads the calibration just saved in the state directory."""
-    sampler.stop()
-    sampler.start()
-
-
 def _drain_until(sampler: Sampler, frames: VirtualClock) -> list:
     return sampler.drain(until_t=frames())
 
@@ -152,7 +146,7 @@ def station_session(cfg: Config, state: Path, kind: str | None = None) -> Sessio
     kiosk = Kiosk(profiles_for(cfg), station_name=cfg.station.name, four_cell=layout.four_cell,
                   rate_hz=layout.rate_hz)
     return Session(kiosk, sampler, sampler.drain, time.monotonic,
-                   reload_plate=functools.partial(_restart_sampler, sampler))
+                   reload_plate=sampler.reload)
 
 
 def screen_available() -> bool:
