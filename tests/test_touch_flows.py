@@ -91,10 +91,6 @@ def run(cfg, state, scenario, hand):
     return session, stats
 
 
-def last_view(session) -> ViewState:
-    return session.kiosk.view()
-
-
 def test_coach_changes_a_target_on_the_touchscreen_and_the_next_set_uses_it(station):
     cfg, state, scenario = station
     seen: dict[str, object] = {}
@@ -214,14 +210,19 @@ def test_staff_export_usage_to_a_usb_stick_and_change_the_volume(station, tmp_pa
 
 def test_staff_leaves_the_kiosk_only_with_a_long_press(station):
     cfg, state, scenario = station
+    after_tap: list[str] = []
+    still: list[bool] = []
     steps = [screen("idle"), hold("admin"), screen("pin"), tap("pin_role", "staff"),
              *type_pin(STAFF_PIN), screen("staff"),
-             tap("exit_kiosk"), wait(lambda v: True, 10),   # a tap is not enough
-             call(lambda: None, "still here"),
+             tap("exit_kiosk"),                               # a tap is not enough:
+             wait(lambda v: after_tap.append(v.screen) or len(after_tap) >= 10, 30,
+                  "ten frames after the tap"),
+             call(lambda: still.append(True), "still running after the tap"),
              hold("exit_kiosk")]
     hand = Hand(steps, fps=cfg.display.fps, linger=120)
     _, stats = run(cfg, state, scenario, hand)
     assert hand.failed is None, hand.failed
+    assert still and set(after_tap) == {"staff"}, after_tap  # the short tap left nobody out
     assert stats.ended == "exit requested"
 
 
