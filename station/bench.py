@@ -92,6 +92,7 @@ def render(figures: dict) -> str:
             op, limit = target
             ok = value >= limit if op == ">=" else value <= limit
             mark = f"{op} {limit:g}  {'ok' if ok else 'MISSED'}"
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        shown = (f"{value:.4g}" if isinstance(value, float)
+                 else "n/a" if value is None else str(value))
         lines.append(f"{name:<42}{shown:>12}  {mark}")
     return "\n".join(lines)

@@ -41,7 +41,8 @@ def measure_hx711pkg(seconds: float = 3.0) -> dict:
     """Read four 80 SPS chips for ``seconds`` of real time through the hx711 package.
 
     Returns ``capture_ratio_80sps_4chips_hx711pkg`` (the worst chip's good words returned /
-    words converted), the word latency percentiles ``hx711pkg_word_latency_ms_p50``/``_p99``,
+    words converted), the word latency percentiles ``hx711pkg_word_latency_ms_p50``/``_p99``
+    (None when no word came back to be timed) over ``hx711pkg_words_timed`` words,
     ``hx711pkg_hung_reads``, ``hx711pkg_bad_words_returned`` and ``hx711pkg_read_errors``.
     """
 
@@ -163,11 +164,15 @@ def _measure(seconds: float, read: Callable, name: str) -> dict:
         for chip in chips:
             chip.close()
     ms = np.array(record.latencies) * 1000.0
+    # A peer that hung from its first word returned nothing to time: its latency is not a number
+    # (JSON null, "n/a" in the table), and its capture ratio of 0 says why.
+    p50, p99 = (float(np.percentile(ms, 50)), float(np.percentile(ms, 99))) if ms.size else (None, None)
     return {
         f"capture_ratio_80sps_4chips_{name}": min(r / max(m, 1) for r, m in zip(record.returned, made,
                                                                          strict=True)),
-        f"{name}_word_latency_ms_p50": float(np.percentile(ms, 50)),
-        f"{name}_word_latency_ms_p99": float(np.percentile(ms, 99)),
+        f"{name}_word_latency_ms_p50": p50,
+        f"{name}_word_latency_ms_p99": p99,
+        f"{name}_words_timed": int(ms.size),
         f"{name}_hung_reads": record.hung,
         f"{name}_bad_words_returned": record.bad,
         f"{name}_read_errors": record.errors,

@@ -20,3 +20,23 @@ def test_bench_json_has_every_contract_figure(capsys):
         assert isinstance(figures[name], int | float) and math.isfinite(figures[name]), name
     assert 0.0 <= figures["capture_ratio_80sps_4chips"] <= 1.0
     assert 0.0 <= figures["capture_ratio_80sps_4chips_hx711pkg"] <= 1.0
+
+
+def test_a_peer_that_never_returns_a_word_is_reported_not_crashed():
+    """Seen in CI: on a loaded machine the hx711 package hung on its very first word of a 0.5 s
+    run, so there was no latency to take a percentile of. The run reports that, not a traceback."""
+    from station.bench import render
+    from station.bench_hx711pkg import _measure
+
+    def hangs_at_once(hx711, chips, record, end):
+        record.start()
+        record.hung += 1
+
+    figures = _measure(0.2, hangs_at_once, "peer")
+    assert figures["capture_ratio_80sps_4chips_peer"] == 0.0
+    assert figures["peer_word_latency_ms_p50"] is None
+    assert figures["peer_word_latency_ms_p99"] is None
+    assert figures["peer_words_timed"] == 0
+    assert figures["peer_hung_reads"] == 1
+    assert json.loads(json.dumps(figures)) == figures
+    assert "n/a" in render(figures)
