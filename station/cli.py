@@ -22,6 +22,10 @@ from .paths import state_dir
 log = logging.getLogger("gym-station")
 
 EXIT_OK, EXIT_FAULT, EXIT_USAGE = 0, 1, 2
+#: Stopped by SIGTERM, after a clean unwind: 128 + 15, as a shell reports a death by SIGTERM.
+#: Not 0: status 0 means the staff left the kiosk, the one exit systemd must not undo, so a
+#: stray SIGTERM (not `systemctl stop`) brings the kiosk back. The unit counts 143 a success.
+EXIT_TERMINATED = 128 + 15
 
 
 def _seconds(text: str) -> float:
@@ -281,11 +285,12 @@ def _one_line(error: BaseException) -> str:
 
 def _stop_on_sigterm() -> None:
     """systemd stops the kiosk with SIGTERM: unwind like Ctrl-C, so the display quits, the usage
-    log flushes and the sampler process is stopped, instead of dying mid-write."""
+    log flushes and the sampler process is stopped, instead of dying mid-write; then exit
+    :data:`EXIT_TERMINATED` (not 0, which would tell systemd the staff left the kiosk)."""
     import signal
 
     def stop(signum, frame):
-        raise SystemExit(EXIT_OK)
+        raise SystemExit(EXIT_TERMINATED)
 
     signal.signal(signal.SIGTERM, stop)
 
