@@ -8,7 +8,9 @@ word per load cell into a :class:`~drivers.sample.Sample`:
    output and this word), in the same direction, by more than a threshold relative to the cell's
    recent noise (8 x the running mean of successive differences, about 9 sigma for white noise),
    with a floor of half a kilogram on that cell (a jump smaller than that cannot change any
-   coaching decision). Only then is it replaced, by the mean of its two neighbours. A single
+   coaching decision). Only then is it replaced: by the word itself with one bit flipped back
+   when that lands it between its two neighbours (the conversion as it was, exact even in the
+   middle of a heel-to-toe shift at 10 SPS), else by the mean of its two neighbours. A single
    corrupted word (the HX711 "random spike": PD_SCK held high too long, a bit lost, a rail word
    0x7FFFFF/0x800000) is such a word, so it never reaches the output. Anything else, a genuine
    step (someone stepping on), a ramp, a quick shift of weight from heel to toes, comes through
@@ -119,6 +121,24 @@ def _follow(word: float, level: float, before: float, earlier: float) -> float:
     pace = level + (level - before)
     curve = pace + (level - before) - (before - earlier)
     return min(abs(word - level), abs(word - pace), abs(word - curve))
+
+
+def _restored_between(word: int, before: float, after: float, floor: float) -> int | None:
+    """``word`` with one bit of :data:`FLIP_BITS` flipped back, if that puts it between its
+    neighbours ``before`` and ``after`` (give or take ``floor``); the nearest to their mean if
+    several do. Used on a word the gate already judged a spike: the neighbours' mean or median
+    is a guess, the word with its bit put back is the conversion itself."""
+    lo = (before if before < after else after) - floor
+    hi = (after if before < after else before) + floor
+    mid = 0.5 * (before + after)
+    best, best_d = None, 0.0
+    for k in FLIP_BITS:
+        c = word ^ (1 << k)
+        if lo <= c <= hi:
+            d = abs(c - mid)
+            if best is None or d < best_d:
+                best, best_d = c, d
+    return best
 
 
 class _CellFilter:
@@ -235,7 +255,13 @@ class _CellFilter:
             pace = a - self.before
             reach = 2.0 * (pace if pace >= 0 else -pace) + floor
             gap = nxt - a
-            if -reach <= gap <= reach:
+            restored = _restored_between(b, a, nxt, floor)
+            if restored is not None:
+                # a flipped bit that, put back, lands the word between its neighbours: the
+                # word as it was converted, exact even in the middle of a quick movement
+                out = float(restored)
+                b = restored
+            elif -reach <= gap <= reach:
                 out = 0.5 * (a + nxt)
             else:
                 out = max(a, float(nxt)) if b > a else min(a, float(nxt))

@@ -297,6 +297,24 @@ def test_a_good_word_before_a_bit_flip_on_a_ramp_stays_as_it_was():
     assert heels[1:] == pytest.approx(exact[:-1], abs=1e-9)
 
 
+def test_a_bit_flip_in_the_middle_of_a_heel_to_toe_shift_is_restored_exactly():
+    """At 10 SPS a toe drive moves the foot's load from heel to forefoot within one word while
+    both cells move: no flip repair can lean on a still neighbour cell. The gate still sees the
+    word stand out; put back, its bit lands it between its neighbours, so the word as it was
+    converted is handed on, not a mean or median of its neighbours (which put a fifth too much
+    on the forefoot and moved a measured drive's start by a quarter of a second)."""
+    heel = [107.0] * 12 + [56.0, 66.0, 84.0, 99.0, 102.0] + [102.0] * 6
+    fore = [90.0] * 12 + [144.0, 167.0, 204.0, 237.0, 248.0] + [248.0] * 6
+    clean = [words_for([h, f], CAL_HX) for h, f in zip(heel, fore, strict=True)]
+    words = [list(w) for w in clean]
+    words[12][1] = flipped(clean[12][1], 19)    # 420 N instead of 144 N
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_HX) as plate:
+        samples = [plate.read() for _ in range(len(words))]
+        assert plate.faults["spike"] == 1
+    assert [s.forefoot for s in samples[1:]] == pytest.approx(fore[:-1], abs=1e-3)
+    assert [s.heel for s in samples[1:]] == pytest.approx(heel[:-1], abs=1e-3)
+
+
 def test_a_real_step_of_exactly_a_power_of_two_counts_is_not_a_flip():
     """A change that stays is real, whatever its size in counts: it passes one sample late."""
     base = words_for([300.0, 200.0], CAL_HX)
