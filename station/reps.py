@@ -203,6 +203,7 @@ class RepDetector:
             raise ValueError(f"sample rate must be positive, not {rate_hz}")
         self.profile = profile
         self.k = tuning or RepTuning()
+        self._period = 1.0 / rate_hz
         self.max_rep_s = max(self.k.max_rep_s, 3.0 * profile.hold_target_s + 30.0)
         self.still = Stillness(self.k.still_floor_n, self.k.still_fraction, self.k.settle_s)
         self.phase = Phase.OFF
@@ -476,10 +477,35 @@ class RepDetector:
         self._rested_s = 0.0
 
     def _finish_or_drop(self, t: float, events: list) -> None:
-        if self._rested_s >= self.k.min_rest_s - 1e-9:
+        rested = max(self._rested_s, self._rest_on_record())
+        if rested >= self.k.min_rest_s - 1e-9:
             self._complete(t, events)
         else:
             self._drop_candidate()
+
+    def _rest_on_record(self) -> float:
+        """How long the rep's own samples stayed at the bottom level after its peak: the longest
+        run of samples within the rest margin, each standing for one sample period.
+
+        The filtered load the phases follow lags the samples, so at 10 SPS a quick lowering
+        followed at once by stepping off shows a single filtered sample at the bottom, while
+        the samples themselves sat there for two or three (a fall straight through, stepping off
+        from the top, crosses the margin within one)."""
+        if len(self._ts) < 3:
+            return 0.0
+        ts, xs, _, _ = self._record()
+        base = self._cand_base
+        xs = _despiked(xs, base)
+        peak = int(np.argmax(xs))
+        near = np.abs(xs[peak:] - base) <= self.k.lo * (float(xs[peak]) - base)
+        best, first = 0.0, None
+        for i, ok in enumerate(near, start=peak):
+            if ok:
+                first = i if first is None else first
+                best = max(best, float(ts[i] - ts[first]) + self._period)
+            else:
+                first = None
+        return best
 
     def _complete(self, t: float, events: list, drop_last: bool = False) -> None:
         """Measure the rep on record; ``drop_last``: without the sample that decided it."""
@@ -834,7 +860,7 @@ VARIANT = 2
 
 def fit_ramp(ts: np.ndarray, ys: np.ndarray, bump: bool = False,
              end_level: float | None = None, start_level: float | None = None,
-             ) -> tuple[float, float, float] | None:
+             dip: bool = True) -> tuple[float, float, float] | None:
     """Fit ``y = c + a * min_jerk(s) [+ b * overshoot(s)]``, ``s = (t - t0) / d``, to samples.
 
     A smooth human movement from rest to rest is close to minimum-jerk; the drive of a hip thrust
@@ -842,7 +868,8 @@ def fit_ramp(ts: np.ndarray, ys: np.ndarray, bump: bool = False,
     static share). ``c``, ``a`` and ``b`` are linear and solved exactly for each ``(t0, d)``;
     with ``end_level`` the ramp must end there (``c + a = end_level``, no overshoot: used for
     the lowering, which ends at the athlete's known bottom level while the samples may stop
-    before it). ``(t0, d)`` come from a grid search refined three times. Returns
+    before it). ``dip=False`` keeps the overshoot's ``b`` from going negative (see below).
+    ``(t0, d)`` come from a grid search refined three times. Returns
     ``(t0, d, rms)`` with the residual's RMS relative to ``|a|``, or ``None`` when there are too
     few samples.
     """
@@ -903,6 +930,19 @@ def fit_ramp(ts: np.ndarray, ys: np.ndarray, bump: bool = False,
             xtx += np.eye(cols) * 1e-9 * (1.0 + np.abs(xtx).max())
             coef = np.linalg.solve(xtx, xty[..., None])[..., 0]
             sse = float(y @ y) - np.einsum("abi,abi->ab", coef, xty)
+            if bump and not dip:
+                # a negative overshoot is a dip before the rise (a jump's countermovement);
+                # where the samples show none, it only bends a ramp that starts early into the
+                # rest's sway: with samples that stop near the peak (a lowering straight after
+                # the drive) the ramp started a quarter of a second early. The ramp alone there.
+                flat = coef[..., 2] < 0.0
+                if flat.any():
+                    x2, y2 = xtx[..., :2, :2], xty[..., :2]
+                    c2 = np.linalg.solve(x2, y2[..., None])[..., 0]
+                    sse2 = float(y @ y) - np.einsum("abi,abi->ab", c2, y2)
+                    c2 = np.concatenate([c2, np.zeros_like(c2[..., :1])], axis=-1)
+                    coef = np.where(flat[..., None], c2, coef)
+                    sse = np.where(flat, sse2, sse)
         i, j = np.unravel_index(int(np.argmin(sse)), sse.shape)
         best = (float(sse[i, j]), float(T0[i, j]), float(D[i, j]), coef[i, j])
         t_half = 2.0 * (t0s[1] - t0s[0])
@@ -945,7 +985,10 @@ def ramp_fit_bounds(ts: np.ndarray, xs: np.ndarray, base: float, max_rms: float 
     t_leave = float(ts[low[-1]]) if low.size else float(ts[0])
     t_cap = float(ts[ip]) + 1.5 * max(float(ts[ip]) - t_leave, 0.1)
     j = min(ia, int(np.searchsorted(ts, t_cap)))
-    rise = fit_ramp(ts[:j + 1], xs[:j + 1], bump=True) if j > ip else None
+    # a countermovement (the load dipping well below the rest before the rise, as before a
+    # jump) may be fitted as a negative overshoot; a rise from rest may not
+    dip = bool(np.min(xs[:ip + 1]) < base - 0.1 * span)
+    rise = fit_ramp(ts[:j + 1], xs[:j + 1], bump=True, dip=dip) if j > ip else None
     # the lowering: from the last sample at the top level to the end, from the top level to the
     # base (both levels fixed: the sway of a real hold makes a free level wander)
     below = np.flatnonzero(xs[ia:] < base - 0.15 * span)  # stepping off right after the rep

@@ -213,11 +213,36 @@ def test_drawn_reps_meet_the_contract_at_80_sps(reps, mass, seed):
     check_drawn(reps, mass, 80.0, seed)
 
 
-@pytest.mark.xfail(reason="known miss at 10 SPS on drawn reps: a toe drive's heel share (0.31 "
-                          "true, 50 kg, seed 0) is measured 0.39; the short-hold margin (seed 90) "
-                          "and the 10 SPS rep count (demo seed 6) are fixed", strict=False)
-@settings(DRAWN, phases=[Stage.explicit, Stage.generate])  # no shrinking of a known miss
+# Drawn at 10 SPS, 300 examples (derandomized, outside this file): 288 meet the contract; the
+# 12 misses are 6 distinct tables (heel shares of drives whose heel-to-toe shift falls between
+# two samples, two holds, one rep whose lowering ends as the athlete steps off). At 80 SPS
+# 300/300. The tables those 300 found and the station now meets are kept below.
+@settings(DRAWN, phases=[Stage.explicit, Stage.generate])
 @given(reps=st.lists(rep_tables(), min_size=1, max_size=3), mass=st.floats(50.0, 110.0),
        seed=st.integers(0, 10_000))
 def test_drawn_reps_meet_the_contract_at_10_sps(reps, mass, seed):
+    check_drawn(reps, mass, 10.0, seed)
+
+
+def _drawn_rep(drive_s, hold_s, lower_s, heel_share):
+    faults = [f for f, on in (("toe_drive", heel_share < 0.5), ("short_hold", hold_s < 0.5),
+                              ("too_fast", lower_s < 1.5)) if on]
+    return {"kind": "rep", "drive_s": drive_s, "hold_s": hold_s, "lower_s": lower_s,
+            "heel_share": heel_share, "faults": faults}
+
+
+@pytest.mark.parametrize("reps, mass, seed", [
+    # a bit flipped in the forefoot's word in the middle of the heel-to-toe shift: the gate's
+    # median put a fifth too much on the forefoot and the drive's start 0.24 s early (heel
+    # share 0.39, truth 0.31); the word with its bit put back lies between its neighbours
+    ([_drawn_rep(0.7, 0.0, 0.45, 0.3)], 50.0, 0),
+    # no hold, a rushed lowering: the drive's fit bent an early ramp with a negative overshoot
+    # (start 0.25 s early, heel share 0.39, truth 0.31)
+    ([_drawn_rep(0.7, 0.0, 0.45, 0.3)], 65.2, 422),
+    # a rushed last rep and straight off the plate: two samples at the bottom, one of them in
+    # the filtered load, was "stepping off from the top" (no rep)
+    ([_drawn_rep(1.29, 1.9, 0.45, 0.3043774529719588)], 50.0, 0),
+    ([_drawn_rep(0.97, 1.23, 2.77, 0.429), _drawn_rep(1.26, 0.005, 0.45, 0.749)], 66.6, 773),
+])
+def test_found_10_sps_drawn_misses_stay_fixed(reps, mass, seed):
     check_drawn(reps, mass, 10.0, seed)
