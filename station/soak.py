@@ -447,7 +447,8 @@ def _symptom(kind: str, view) -> str | None:
     message = view.message or ""
     if kind == "database_read_only" and message.startswith("Usage log:"):
         return message
-    if kind == "postgres_away" and message.startswith("Facility server"):
+    if kind == "postgres_away" and ("Facility server" in message
+                                    or "facility server is not reachable" in message):
         return message
     return None
 

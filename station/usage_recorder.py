@@ -54,12 +54,14 @@ class SessionRecorder:
 
     @property
     def warning(self) -> str | None:
-        """The log's warning for the staff (disk full, locked, read-only), else the facility
-        server being away, or None."""
+        """The log's warning for the staff (disk full, locked, read-only), the facility server
+        being away, both (the local one first: it is the one that can lose records), or None."""
         warning = self.log.warning
-        if warning is None and self.facility is not None and self.facility.problem:
-            warning = ("Facility server not reachable: the records wait on this station and go "
-                       "when it answers")
+        if self.facility is not None and self.facility.problem:
+            if warning is None:
+                return ("Facility server not reachable: the records wait on this station and "
+                        "go when it answers")
+            return f"{warning} The facility server is not reachable either."
         return warning
 
     def _now(self) -> str:

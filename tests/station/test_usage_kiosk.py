@@ -93,6 +93,27 @@ def test_coach_changes_are_events_and_a_log_warning_shows_on_the_screen(tmp_path
                                   "share_threshold": None, "min_lower_s": None}
 
 
+def test_a_local_log_problem_and_an_absent_facility_server_are_both_said(tmp_path):
+    """One note line on the screen: the local log's trouble first (it can lose records), the
+    facility server's absence after it; either alone, alone."""
+    log = UsageLog(tmp_path / "missing" / "usage.sqlite3", station_id="s1", retry_s=0.05).start()
+    facility = SimpleNamespace(problem=None)
+    k = Kiosk(PROFILES, rate_hz=80.0, log=SessionRecorder(log, facility=facility))
+    assert log.flush(0.5) is False
+    assert k.view().message.startswith("Usage log: ")
+    assert "facility" not in k.view().message.lower()
+    facility.problem = "connection refused"
+    message = k.view().message
+    assert message.startswith("Usage log: ") and "cannot be opened" in message
+    assert message.endswith("The facility server is not reachable either.")
+    (tmp_path / "missing").mkdir()
+    assert log.flush()
+    assert k.view().message.startswith("Facility server not reachable")
+    facility.problem = None
+    assert k.view().message is None
+    log.close()
+
+
 def test_headless_demo_logs_its_session_with_reps(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
     monkeypatch.delenv("GYM_STATION_POSTGRES_URL", raising=False)
