@@ -69,6 +69,11 @@ def describe_problem(error: BaseException, path: Path) -> str:
         return f"{path.name} is locked by another program"
     if "readonly" in text or "read-only" in text:
         return f"{path.parent} is read-only"
+    if "disk i/o error" in text or "input/output error" in text:
+        # SQLITE_IOERR: on a Pi most often the SD card remounted read-only after an error, a
+        # failing card, or a file made immutable; SQLite reports it before any "read-only"
+        return (f"the disk holding {path.parent} reports an I/O error (read-only, failing or "
+                "removed?)")
     if "unable to open" in text:
         return f"{path} cannot be opened (is {path.parent} writable and mounted?)"
     return f"{path} cannot be written ({error})"

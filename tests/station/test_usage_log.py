@@ -291,3 +291,22 @@ def test_put_never_blocks_and_close_is_safe_twice(tmp_path):
         UsageLog(tmp_path / "u.sqlite3", station_id="s", commit_interval_s=5)
     with pytest.raises(ValueError, match="station's id"):
         UsageLog(tmp_path / "u.sqlite3", station_id="")
+
+
+def test_each_sqlite_failure_reads_as_something_staff_can_act_on(tmp_path):
+    """SQLite's own words, as the writer meets them, turned into the reason on the screen."""
+    from station.usage_log import describe_problem
+
+    path = tmp_path / "state" / "usage.sqlite3"
+    said = {text: describe_problem(sqlite3.OperationalError(text), path) for text in (
+        "database or disk is full", "database is locked", "attempt to write a readonly database",
+        "disk I/O error", "unable to open database file", "no such savepoint")}
+    assert said["database or disk is full"] == f"the disk holding {path.parent} is full"
+    assert said["database is locked"] == "usage.sqlite3 is locked by another program"
+    assert said["attempt to write a readonly database"] == f"{path.parent} is read-only"
+    # SQLITE_IOERR came first in the soak's read-only hour (a file made immutable): it now says
+    # where and what to look at instead of "cannot be written (disk I/O error)"
+    assert said["disk I/O error"].startswith(f"the disk holding {path.parent} reports an I/O")
+    assert "read-only, failing or removed" in said["disk I/O error"]
+    assert "cannot be opened" in said["unable to open database file"]
+    assert said["no such savepoint"] == f"{path} cannot be written (no such savepoint)"
