@@ -60,17 +60,18 @@ What a rep's numbers mean
     Live, :attr:`RepDetector.hold_s` runs while the filtered load stays at the top; when the
     lowering shows (phase ``lower``) it is replaced by :func:`top_band_hold` on the samples so
     far, i.e. the rep's final hold, so a live "short hold" cue agrees with the judgement
-    (with the bottom level taken as the measurement takes it, from the rest before the drive).
+    (from the rep's start and bottom level as the measurement takes them: the drive's fit and
+    the rest before it).
     A lowering that shows within :data:`OVERSHOOT_S` of reaching the top may be the drive's
     overshoot decaying (at 10 SPS, in a step or two): the hold level keeps following the load,
     and a load that stops falling under it returns to ``top``.
 
     Accuracy on the simulated athlete (sway, noise, drift, HX711 bit flips at 0.2/s per cell;
     40 seeds of 5 scenarios at 10 and 80 SPS, 50-110 kg, 400 cases; the plate restores
-    flipped words, two in a row included): 384 cases meet the whole contract (371 before the
+    flipped words, two in a row included): 389 cases meet the whole contract (371 before the
     plate's bit-flip repair). Rep count and faults are exact in every case; the misses are 4
-    holds and 6 heel shares at 10 SPS and 1 hold at 80 SPS, and 5 live holds that disagree
-    with the final one (3 at 80 SPS, on holds that sag to the band's edge). Known miss at both
+    holds and 6 heel shares at 10 SPS and 1 hold at 80 SPS; the live hold agrees with the
+    final one in every case. Known miss at both
     rates: under sway a 1.8 s lowering can be measured under 1.5 s (junior reps: ``too_fast``).
 """
 from __future__ import annotations
@@ -91,9 +92,8 @@ HOLD_SETTLED = 0.15
 #: The lowering (see :func:`band_lowering`): from the hold's end until the load is back within
 #: ``LOWER_BAND`` x the range above the bottom level, on the scale of a whole minimum-jerk fall.
 LOWER_BAND = 0.25
-#: How long before the load first rises a sixth of the way to its peak the live hold takes
-#: the drive to begin (the bottom level is the median of the 0.4 s before that).
-LIVE_RISE_LEAD_S = 0.4
+#: The largest relative RMS residual of a good ramp fit (see :func:`ramp_fit_bounds`).
+FIT_MAX_RMS = 0.15
 #: How long after reaching the top a lowering may still be the drive's overshoot decaying (the
 #: hold level keeps following the load in phase ``lower`` for that long).
 OVERSHOOT_S = 1.0
@@ -416,27 +416,41 @@ class RepDetector:
     def _hold_so_far(self) -> float:
         """The hold as the rep will be judged, from the samples up to now (called when the
         lowering shows, which the filtered load sees only once the hold is over: the live clock
-        ran on until then)."""
+        ran on until then).
+
+        The rep is measured as :meth:`_measure` will measure it: from the start of the drive's
+        fit (:func:`drive_fit`, or the level crossings when the fit is poor), with the bottom
+        level the median of the 0.4 s before it. On a hold that sags to the top band's edge a
+        few newtons of bottom level move the hold's end (or, on an overshoot that decays slowly,
+        its start) by tenths of a second, so the live hold must take the same bottom. The
+        samples that showed the lowering are the record's last ones, and are kept as they are:
+        at 10 SPS a quick lowering's first two samples leave the top like a pair of bad words
+        at the record's end, which :func:`_edge_despiked` would put back at the top (the rep's
+        measurement has the rest of the lowering after them)."""
         if len(self._ts) < 3:
             return self.hold_s
         ts, xs, _, _ = self._record()
         base = self._cand_base
-        xs = _despiked(xs, base)
-        # the bottom level as the rep's measurement takes it (the median of the 0.4 s before the
-        # drive): the learned base may be a few newtons off (drift since it was learned), and on
-        # a hold that sags the top band's edges move with it. The drive is taken to begin
-        # LIVE_RISE_LEAD_S before the load first rises a sixth of the way up.
-        peak = float(xs.max())
-        risen = np.flatnonzero(xs > base + (peak - base) / 6.0)
-        if risen.size:
-            t_rise = float(ts[risen[0]]) - LIVE_RISE_LEAD_S
-            rest = xs[(ts >= t_rise - 0.4) & (ts <= t_rise)]
-            if rest.size >= 2:
-                base = float(np.median(rest))
-            after = ts >= t_rise
-            ts, xs = ts[after], xs[after]
-        hold_start, hold_end, _ = top_band_hold(ts, xs, base)
+        xs = _despiked(xs, base, tail=False)
+        start, bottom = self._start_and_bottom(ts, xs, base)
+        after = ts >= start - 1e-9
+        hold_start, hold_end, _ = top_band_hold(ts[after], xs[after], bottom)
         return max(0.0, hold_end - hold_start)
+
+    def _start_and_bottom(self, ts: np.ndarray, xs: np.ndarray, base: float) -> tuple[float, float]:
+        """The rep's start and bottom level from its (despiked) samples so far, as
+        :meth:`_measure` takes them: the start of the drive's fit (the level crossings' when the
+        fit is poor) and the median of the 0.4 s before it."""
+        smooth = median3(xs)
+        drive = drive_fit(ts, smooth, base)
+        if drive is not None and drive[0] is not None and drive[0][2] <= FIT_MAX_RMS:
+            start = drive[0][0]
+        else:
+            k = self.k
+            start = band_bounds(ts, smooth, base, self.sigma, k.band, k.lo, k.merge_gap_s)[0]
+        start = max(start, float(ts[0]), self._next_from)
+        rest = xs[(ts >= start - 0.4) & (ts <= start)]
+        return start, (float(np.median(rest)) if rest.size >= 2 else base)
 
     def _track_peak(self, t: float, x: float) -> None:
         if x > self._peak:
@@ -490,12 +504,16 @@ class RepDetector:
         The filtered load the phases follow lags the samples, so at 10 SPS a quick lowering
         followed at once by stepping off shows a single filtered sample at the bottom, while
         the samples themselves sat there for two or three (a fall straight through, stepping off
-        from the top, crosses the margin within one)."""
+        from the top, crosses the margin within one). The bottom level is the rep's own, as the
+        measurement takes it (the rest before the drive): the learned base may be stale by tens
+        of newtons (learnt on a crest of the sway before the first rep, or re-learnt only after a
+        still moment), and a rep that came back to the athlete's real bottom for a few samples
+        before stepping off was no rep."""
         if len(self._ts) < 3:
             return 0.0
         ts, xs, _, _ = self._record()
-        base = self._cand_base
-        xs = _despiked(xs, base)
+        xs = _despiked(xs, self._cand_base)
+        _, base = self._start_and_bottom(ts, xs, self._cand_base)
         peak = int(np.argmax(xs))
         near = np.abs(xs[peak:] - base) <= self.k.lo * (float(xs[peak]) - base)
         best, first = 0.0, None
@@ -750,24 +768,28 @@ def median3(xs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _despiked(xs: np.ndarray, base: float) -> np.ndarray:
+def _despiked(xs: np.ndarray, base: float, tail: bool = True) -> np.ndarray:
     """A rep's rep signal through :func:`despike`, the limit a fifth of its rough range (the
-    median of its top quarter above ``base``)."""
+    median of its top quarter above ``base``); ``tail=False`` leaves the record's last samples
+    as they are (see :func:`_edge_despiked`)."""
     limit = 0.2 * (float(np.median(xs[xs >= np.percentile(xs, 75)])) - base)
-    return despike(_edge_despiked(xs, limit), limit)
+    return despike(_edge_despiked(xs, limit, tail), limit)
 
 
-def _edge_despiked(xs: np.ndarray, limit: float) -> np.ndarray:
+def _edge_despiked(xs: np.ndarray, limit: float, tail: bool = True) -> np.ndarray:
     """``xs`` with a run of one or two bad words at either end of the record (where
     :func:`despike` has no neighbour on one side) set to the sample next to it: a run standing
-    out by more than ``limit`` from a neighbour that itself moved less than half of it."""
+    out by more than ``limit`` from a neighbour that itself moved less than half of it.
+    ``tail=False``: the start of the record only."""
     n = xs.size
     if n < 6 or limit <= 0:
         return xs
     out = xs
     for width in (2, 1):
-        for run, near, nearer in ((slice(n - width, n), n - width - 1, n - width - 2),
-                                  (slice(0, width), width, width + 1)):
+        ends = [(slice(0, width), width, width + 1)]
+        if tail:
+            ends.insert(0, (slice(n - width, n), n - width - 1, n - width - 2))
+        for run, near, nearer in ends:
             jump = out[run] - out[near]
             if (np.all(np.abs(jump) > limit) and np.all(np.sign(jump) == np.sign(jump[0]))
                     and abs(out[near] - out[nearer]) < 0.5 * limit):
@@ -955,15 +977,15 @@ def fit_ramp(ts: np.ndarray, ys: np.ndarray, bump: bool = False,
     return t0, d, rms
 
 
-def ramp_fit_bounds(ts: np.ndarray, xs: np.ndarray, base: float, max_rms: float = 0.15):
-    """``(start, hold_start, hold_end, end, top)`` of a rep from model fits, or ``None``.
+def drive_fit(ts: np.ndarray, xs: np.ndarray, base: float):
+    """The drive's fit of :func:`ramp_fit_bounds`: ``(rise, ia, top, span)``, or ``None`` when
+    the load never rises above ``base``.
 
-    The lowering (from the last sample in the top 10 % of the excursion to the end) is fitted
-    with a minimum-jerk fall: its start is the hold's end, its end the rep's end. The drive (from
-    the rest before it to the lowering, or 1.5 drive-lengths past its peak) is fitted with a
-    minimum-jerk rise plus overshoot: its start is the rep's start, its end the hold's start.
-    ``None`` when a fit is poor (relative RMS residual above ``max_rms``): the caller falls back
-    to :func:`band_bounds`.
+    ``rise`` is :func:`fit_ramp`'s ``(t0, d, rms)`` of the minimum-jerk rise plus overshoot
+    (``None`` when too few samples follow the peak), ``ia`` the index of the last sample at the
+    top level before the load is half-way down, ``top`` that level and ``span`` it above
+    ``base``. The live hold (:meth:`RepDetector._hold_so_far`) starts the rep where this fit
+    does, before the lowering is on record.
     """
     ip = int(np.argmax(xs))
     gmax = float(xs[ip])
@@ -989,6 +1011,24 @@ def ramp_fit_bounds(ts: np.ndarray, xs: np.ndarray, base: float, max_rms: float 
     # jump) may be fitted as a negative overshoot; a rise from rest may not
     dip = bool(np.min(xs[:ip + 1]) < base - 0.1 * span)
     rise = fit_ramp(ts[:j + 1], xs[:j + 1], bump=True, dip=dip) if j > ip else None
+    return rise, ia, top, span
+
+
+def ramp_fit_bounds(ts: np.ndarray, xs: np.ndarray, base: float,
+                    max_rms: float = FIT_MAX_RMS):
+    """``(start, hold_start, hold_end, end, top)`` of a rep from model fits, or ``None``.
+
+    The lowering (from the last sample in the top 10 % of the excursion to the end) is fitted
+    with a minimum-jerk fall: its start is the hold's end, its end the rep's end. The drive (from
+    the rest before it to the lowering, or 1.5 drive-lengths past its peak) is fitted with a
+    minimum-jerk rise plus overshoot: its start is the rep's start, its end the hold's start.
+    ``None`` when a fit is poor (relative RMS residual above ``max_rms``): the caller falls back
+    to :func:`band_bounds`.
+    """
+    drive = drive_fit(ts, xs, base)
+    if drive is None:
+        return None
+    rise, ia, top, span = drive
     # the lowering: from the last sample at the top level to the end, from the top level to the
     # base (both levels fixed: the sway of a real hold makes a free level wander)
     below = np.flatnonzero(xs[ia:] < base - 0.15 * span)  # stepping off right after the rep
