@@ -28,9 +28,16 @@ word per load cell into a :class:`~drivers.sample.Sample`:
    it came - directly, or with one bit of its own flipped back (:meth:`ForcePlate._bit_flips`).
    A next word that is itself a flip is judged with its bit restored, so it does not make a
    good word stand out. At most two words in a row per cell; a change that stays is real
-   whatever its size in counts. What stays out of reach: the same bit flipped in two words
-   in a row (a two-word step), and a low bit flipped mid-drive at 10 SPS, where a cell
-   moves by as much from one word to the next. A removed or repaired word is counted in
+   whatever its size in counts. The plate's total (newtons, all cells) arbitrates where the
+   cell's own track cannot: a real movement moves it smoothly (a shift of weight between heel
+   and toes not at all), a flip by exactly the flip's size. So at 10 SPS, in the middle of a
+   heel-to-toe shift where a cell moves by as much as a low bit from one word to the next, a
+   flip against the movement (which leaves the word near where the cell was) is restored when
+   it puts the total back on its track; a flip mid-drive is gated when it pulls the total off
+   the line between its neighbours by its size; and two cells off their tracks at once with
+   the total on its track are a shift, not two flips. What stays out of reach: the same bit
+   flipped in two words in a row (a two-word step), and a low bit flipped mid-drive at 10 SPS,
+   where a cell moves by as much from one word to the next. A removed or repaired word is counted in
    ``faults["spike"]``; counting starts after the first ten words, once the noise estimate
    has something to stand on (bit flips are looked for from then on too).
 2. **Counts to newtons**, per cell: ``(word - offset) / scale`` with the calibration's numbers
@@ -471,7 +478,7 @@ class ForcePlate:
                      for f, w, fl, c in zip(filters, words, floors, fixes, strict=True)]
         gates = [f.stands_out(w, fl) for f, w, fl in zip(filters, ahead, floors, strict=True)]
         if cal is not None and any(gates):
-            gates = self._confirm_by_total(ahead, gates, cal.scales)
+            gates = self._confirm_by_total(ahead, gates, cal.scales, words)
         out = []
         for f, w, x, fl, g, c in zip(filters, words, ahead, floors, gates, fixes, strict=True):
             value, spike = f.take(w, fl, g != 0, c, x)
@@ -480,30 +487,58 @@ class ForcePlate:
         return out
 
     def _confirm_by_total(self, words: Sequence[int], gates: list[int],
-                          scales: Sequence[float]) -> list[int]:
+                          scales: Sequence[float], raw: Sequence[int]) -> list[int]:
         """Keep a cell's gate only if the plate's total load stands out with it.
 
         A corrupted word moves one cell, so the total jumps with it. A real shift of load
         between heel and toes moves the cells in opposite directions and leaves the total
         smooth: at 10 SPS the foot's load can leave the forefoot within one word while the
         total rises, so the forefoot cell alone dips for one word, and that dip is real.
+        A gate is also kept when the word's flipped bit, put back, explains the total's
+        departure from the line between its neighbours (:meth:`_flip_explains_total`; ``raw``:
+        the next words as they came).
         """
-        before = now = after = 0.0
-        for f, w, s in zip(self._filters, words, scales, strict=True):
+        before = now = after = after_raw = earlier = earliest = 0.0
+        for f, w, r, s in zip(self._filters, words, raw, scales, strict=True):
             before += f.out / s
             now += f.word / s
             after += w / s
+            after_raw += r / s
+            earlier += f.before / s
+            earliest += f.earlier / s
         out = []
-        for f, w, s, g in zip(self._filters, words, scales, gates, strict=True):
+        for f, w, s, g, fl in zip(self._filters, words, scales, gates, self._floors, strict=True):
             if g:
                 # the cell's excursion in newtons, and the total's in the same direction
                 sign = 1.0 if (f.word - f.out) / s > 0 else -1.0
                 cell = min(abs(f.word - f.out), abs(f.word - w)) / abs(s)
                 total = min(sign * (now - before), sign * (now - after))
-                if total < 0.5 * cell:
+                if total < 0.5 * cell and not self._flip_explains_total(
+                        f, w, fl, s, now, (before, earlier, earliest), after_raw):
                     g = 0
             out.append(g)
         return out
+
+    @staticmethod
+    def _flip_explains_total(f: _CellFilter, w: int, floor: float, scale: float, now: float,
+                             track: tuple[float, float, float], after: float) -> bool:
+        """Whether the cell's previous word, with one bit flipped back, lands between its
+        neighbours and puts the plate's total (``now``, newtons) back on the line between the
+        totals around it (the previous output's and ``after``, the next words as they came):
+        the flip explains at least three quarters of its distance from that line. Mid-drive at
+        10 SPS the total climbs so fast that a word dragged down by a flip still lies above the
+        previous total, so it does not stand out from both neighbours; off the line it does, by
+        the flip's size, and a real movement lands there only by the rare coincidence of both a
+        bit pattern and a size. Not when the restored word would take the total off its own
+        ``track`` (previous outputs): the next word may be the bad one."""
+        c = _restored_between(f.word, f.out, w, floor)
+        if c is None:
+            return False
+        flip = (f.word - c) / scale
+        if _gap(now - flip, *track) > _gap(now, *track) + floor / abs(scale):
+            return False  # restored, the total would leave its own track: the word is real
+        off_line = now - 0.5 * (track[0] + after)
+        return abs(off_line - flip) <= 0.25 * abs(flip)
 
     def _bit_flips(self, words: Sequence[int], scales: Sequence[float]) -> list[int | None]:
         """Each cell's previous word with its flipped bit restored, where it was a bit flip.
@@ -515,13 +550,43 @@ class ForcePlate:
         word as it came but from the repaired one - directly, or itself with one bit flipped
         (two bad words in a row, which the gate cannot see since neither stands out from both
         neighbours; :meth:`_flip_explains`). Up to :data:`FLIP_MAX_RUN` words in a row per
-        cell. Needs the calibration's scales (to weigh cells against each other in newtons).
+        cell. When two cells or more are candidates, the plate's total must be off its track
+        (a shift of weight leaves it on it). When no word is repaired so, a flip its cell's
+        track cannot show may still be one the total shows (:meth:`_flip_off_the_total`).
+        Needs the calibration's scales (to weigh cells against each other in newtons).
         """
         filters = self._filters
         floors = self._floors
         fixes = [f.unflipped(fl) for f, fl in zip(filters, floors, strict=True)]
+        if any(c is not None for c in fixes):
+            self._confirm_flips(fixes, words, scales)
         if not any(c is not None for c in fixes):
-            return fixes
+            found = self._flip_off_the_total(words, scales)
+            if found is not None:
+                fixes[found[0]] = found[1]
+        return fixes
+
+    def _confirm_flips(self, fixes: list[int | None], words: Sequence[int],
+                       scales: Sequence[float]) -> None:
+        """Conditions (2) and (3) of :meth:`_bit_flips` on each candidate in ``fixes``: a
+        candidate that fails them is set to None."""
+        filters = self._filters
+        floors = self._floors
+        if sum(c is not None for c in fixes) > 1:
+            # several cells off their tracks at once: two flips in one word move the total, a
+            # real shift of weight between heel and toes leaves it on its track
+            now = out = before = earlier = 0.0
+            for f, s in zip(filters, scales, strict=True):
+                now += f.word / s
+                out += f.out / s
+                before += f.before / s
+                earlier += f.earlier / s
+            tolerance = max(flip_tolerance(abs(f.word - c), fl) / abs(s)
+                            for f, c, fl, s in zip(filters, fixes, floors, scales, strict=True)
+                            if c is not None)
+            if _gap(now, out, before, earlier) <= tolerance:
+                fixes[:] = [None] * len(fixes)
+                return
         for i, c in enumerate(fixes):
             if c is None:
                 continue
@@ -535,7 +600,67 @@ class ForcePlate:
                 continue
             if not self._flip_explains(f, c, w, floors[i]):
                 fixes[i] = None
-        return fixes
+
+    def _flip_off_the_total(self, words: Sequence[int],
+                            scales: Sequence[float]) -> tuple[int, int] | None:
+        """``(cell, restored word)`` when the previous word of one cell is a bit flip that its
+        own track cannot show, else None.
+
+        In a heel-to-toe shift at 10 SPS a cell moves by as much as a low bit from one word to
+        the next; a flip against the movement lands the word near where the cell was, on its
+        track, so :meth:`_CellFilter.unflipped` sees nothing, and the next (good) word then
+        looks like the flip. The total sees it: a shift of weight leaves it smooth, a flip
+        moves it by the flip's size. The word is restored when (1) the plate's total lies off
+        its track (:func:`_gap`) by the flip's size, give or take the flip's tolerance, (2)
+        with the bit flipped back it lies on it, within the tolerance, and (3) the cell's next
+        word carries on from the restored word (within the tolerance) better than from the word
+        as it came, or, when the cell's word left its own track, the next total does (a real
+        change stays; a flip just before a shift of weight can land the word where the cell is
+        about to go, but the total then comes back). Of several candidates, the one that puts
+        the total nearest its track.
+        """
+        filters = self._filters
+        now = out = before = earlier = nxt = 0.0
+        for f, w, s in zip(filters, words, scales, strict=True):
+            if f.word is None:
+                return None
+            now += f.word / s
+            out += f.out / s
+            before += f.before / s
+            earlier += f.earlier / s
+            nxt += w / s
+        off = _gap(now, out, before, earlier)
+        # the smallest flip any cell could show, less its tolerance: a total nearer its track
+        # than that (nearly every word) has no flip to find
+        low = 1 << FLIP_BITS[0]
+        if all(off < (low - flip_tolerance(low, fl)) / abs(s)
+               for s, fl in zip(scales, self._floors, strict=True)):
+            return None
+        nxt_b = _follow(nxt, now, out, before)
+        best = None
+        for i, (f, w, s, fl) in enumerate(zip(filters, words, scales, self._floors, strict=True)):
+            if f.seen < 8 or f.run >= FLIP_MAX_RUN:
+                continue
+            b = f.word
+            on_b = _follow(w, b, f.out, f.before)
+            jumped = f.off_track(b) > 2.0 * fl  # the cell itself left its track
+            for k in FLIP_BITS:
+                c = b ^ (1 << k)
+                tolerance = flip_tolerance(1 << k, fl)
+                tol_n = tolerance / abs(s)
+                flip = (b - c) / s
+                if off < abs(flip) - tol_n:
+                    continue
+                gap = _gap(now - flip, out, before, earlier)
+                if gap > tol_n:
+                    continue
+                on_c = _follow(w, c, f.out, f.before)
+                nxt_c = _follow(nxt, now - flip, out, before)
+                carries_on = ((on_c <= tolerance and on_c < on_b)
+                              or (jumped and nxt_c <= tol_n and nxt_c < nxt_b))
+                if carries_on and (best is None or gap < best[0]):
+                    best = (gap, i, c)
+        return None if best is None else (best[1], best[2])
 
     @staticmethod
     def _flip_explains(f: _CellFilter, c: int, w: int, floor: float) -> bool:

@@ -315,6 +315,39 @@ def test_a_bit_flip_in_the_middle_of_a_heel_to_toe_shift_is_restored_exactly():
     assert [s.heel for s in samples[1:]] == pytest.approx(heel[:-1], abs=1e-3)
 
 
+CAL_UP = Calibration(offsets=(150_000.0, 120_000.0), scales=(2100.0, 1950.0))
+
+
+def test_a_bit_flip_against_a_heel_to_toe_shift_is_restored_by_the_total():
+    """At 10 SPS the drive's first word moves 58 N onto the heel and off the forefoot; a flip
+    of bit 17 (+67 N) in the forefoot's word lands it near where the forefoot was, on its own
+    track, so the next (good) word looked like the flip. The total shows it: a shift leaves
+    it smooth, the flip lifts it by 67 N. Restored exactly, and the words after it pass."""
+    heel = [185.0] * 12 + [243.2, 266.0, 299.8, 340.7, 379.8, 407.5, 420.0] + [420.0] * 6
+    fore = [140.0] * 12 + [82.0, 85.0, 96.0, 110.0, 125.0, 138.0, 145.0] + [145.0] * 6
+    clean = [words_for([h, f], CAL_UP) for h, f in zip(heel, fore, strict=True)]
+    words = [list(w) for w in clean]
+    words[12][1] = flipped(clean[12][1], 17)    # 149 N instead of 82 N
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_UP) as plate:
+        samples = [plate.read() for _ in range(len(words))]
+        assert plate.faults["spike"] == 1
+    assert [s.forefoot for s in samples[1:]] == pytest.approx(fore[:-1], abs=1e-3)
+    assert [s.heel for s in samples[1:]] == pytest.approx(heel[:-1], abs=1e-3)
+
+
+def test_a_shift_that_moves_each_cell_by_about_a_low_bit_is_not_repaired():
+    """Heel +36 N, forefoot -34 N in one word: each cell, with bit 16 flipped back, would be
+    on its own track, but the total stays on its track: a shift of weight, not two flips."""
+    heel = [143.0] * 12 + [145.5, 181.4, 210.0, 235.7, 271.1, 306.8, 332.3] + [332.3] * 6
+    fore = [116.5] * 12 + [115.6, 82.0, 69.3, 78.8, 92.0, 105.0, 113.7] + [113.7] * 6
+    words = [words_for([h, f], CAL_UP) for h, f in zip(heel, fore, strict=True)]
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_UP) as plate:
+        samples = [plate.read() for _ in range(len(words))]
+        assert plate.faults["spike"] == 0
+    assert [s.forefoot for s in samples[1:]] == pytest.approx(fore[:-1], abs=1e-3)
+    assert [s.heel for s in samples[1:]] == pytest.approx(heel[:-1], abs=1e-3)
+
+
 def test_a_real_step_of_exactly_a_power_of_two_counts_is_not_a_flip():
     """A change that stays is real, whatever its size in counts: it passes one sample late."""
     base = words_for([300.0, 200.0], CAL_HX)
