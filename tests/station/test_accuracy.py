@@ -241,8 +241,8 @@ def test_drawn_reps_meet_the_contract_at_80_sps(reps, mass, seed):
 # Drawn at 10 SPS, 300 examples (derandomized, outside this file): 288 met the contract, then
 # 294 with the fixes below and the plate's total arbitrating bit flips. Left: the same bit
 # flipped in two words in a row of a heel-to-toe shift (seed 193), a 0.7 s drive straight into
-# a 0.45 s lowering whose drive fit starts 0.26 s early (seed 46, 50 kg), two holds. At 80 SPS 300/300. The tables those 300 found and the station now
-# meets are kept below.
+# a 0.45 s lowering whose drive fit starts 0.26 s early (seed 46, 50 kg), two holds. At 80 SPS
+# 300/300. The tables those 300 found and the station now meets are kept below.
 @settings(DRAWN, phases=[Stage.explicit, Stage.generate])
 @given(reps=st.lists(rep_tables(), min_size=1, max_size=3), mass=st.floats(50.0, 110.0),
        seed=st.integers(0, 10_000))
