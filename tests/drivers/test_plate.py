@@ -297,6 +297,23 @@ def test_a_good_word_before_a_bit_flip_on_a_ramp_stays_as_it_was():
     assert heels[1:] == pytest.approx(exact[:-1], abs=1e-9)
 
 
+CAL_UP = Calibration(offsets=(150_000.0, 120_000.0), scales=(2100.0, 1950.0))
+
+
+def assert_shift_passes_exactly(heel, fore, cal, flips=(), spikes=0):
+    """A 10 SPS heel-to-toe shift through the plate, with ``flips`` ((word index, cell, bit))
+    made in its words: every sample comes out as sent, one sample late, with ``spikes``
+    counted."""
+    words = [words_for([h, f], cal) for h, f in zip(heel, fore, strict=True)]
+    for i, cell, bit in flips:
+        words[i][cell] = flipped(words[i][cell], bit)
+    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, cal) as plate:
+        samples = [plate.read() for _ in range(len(words))]
+        assert plate.faults["spike"] == spikes
+    assert [s.forefoot for s in samples[1:]] == pytest.approx(fore[:-1], abs=1e-3)
+    assert [s.heel for s in samples[1:]] == pytest.approx(heel[:-1], abs=1e-3)
+
+
 def test_a_bit_flip_in_the_middle_of_a_heel_to_toe_shift_is_restored_exactly():
     """At 10 SPS a toe drive moves the foot's load from heel to forefoot within one word while
     both cells move: no flip repair can lean on a still neighbour cell. The gate still sees the
@@ -305,17 +322,8 @@ def test_a_bit_flip_in_the_middle_of_a_heel_to_toe_shift_is_restored_exactly():
     on the forefoot and moved a measured drive's start by a quarter of a second)."""
     heel = [107.0] * 12 + [56.0, 66.0, 84.0, 99.0, 102.0] + [102.0] * 6
     fore = [90.0] * 12 + [144.0, 167.0, 204.0, 237.0, 248.0] + [248.0] * 6
-    clean = [words_for([h, f], CAL_HX) for h, f in zip(heel, fore, strict=True)]
-    words = [list(w) for w in clean]
-    words[12][1] = flipped(clean[12][1], 19)    # 420 N instead of 144 N
-    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_HX) as plate:
-        samples = [plate.read() for _ in range(len(words))]
-        assert plate.faults["spike"] == 1
-    assert [s.forefoot for s in samples[1:]] == pytest.approx(fore[:-1], abs=1e-3)
-    assert [s.heel for s in samples[1:]] == pytest.approx(heel[:-1], abs=1e-3)
-
-
-CAL_UP = Calibration(offsets=(150_000.0, 120_000.0), scales=(2100.0, 1950.0))
+    # the forefoot's word at 420 N instead of 144 N
+    assert_shift_passes_exactly(heel, fore, CAL_HX, flips=[(12, 1, 19)], spikes=1)
 
 
 def test_a_bit_flip_against_a_heel_to_toe_shift_is_restored_by_the_total():
@@ -325,14 +333,8 @@ def test_a_bit_flip_against_a_heel_to_toe_shift_is_restored_by_the_total():
     it smooth, the flip lifts it by 67 N. Restored exactly, and the words after it pass."""
     heel = [185.0] * 12 + [243.2, 266.0, 299.8, 340.7, 379.8, 407.5, 420.0] + [420.0] * 6
     fore = [140.0] * 12 + [82.0, 85.0, 96.0, 110.0, 125.0, 138.0, 145.0] + [145.0] * 6
-    clean = [words_for([h, f], CAL_UP) for h, f in zip(heel, fore, strict=True)]
-    words = [list(w) for w in clean]
-    words[12][1] = flipped(clean[12][1], 17)    # 149 N instead of 82 N
-    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_UP) as plate:
-        samples = [plate.read() for _ in range(len(words))]
-        assert plate.faults["spike"] == 1
-    assert [s.forefoot for s in samples[1:]] == pytest.approx(fore[:-1], abs=1e-3)
-    assert [s.heel for s in samples[1:]] == pytest.approx(heel[:-1], abs=1e-3)
+    # the forefoot's word at 149 N instead of 82 N
+    assert_shift_passes_exactly(heel, fore, CAL_UP, flips=[(12, 1, 17)], spikes=1)
 
 
 def test_a_shift_that_moves_each_cell_by_about_a_low_bit_is_not_repaired():
@@ -340,12 +342,7 @@ def test_a_shift_that_moves_each_cell_by_about_a_low_bit_is_not_repaired():
     on its own track, but the total stays on its track: a shift of weight, not two flips."""
     heel = [143.0] * 12 + [145.5, 181.4, 210.0, 235.7, 271.1, 306.8, 332.3] + [332.3] * 6
     fore = [116.5] * 12 + [115.6, 82.0, 69.3, 78.8, 92.0, 105.0, 113.7] + [113.7] * 6
-    words = [words_for([h, f], CAL_UP) for h, f in zip(heel, fore, strict=True)]
-    with ForcePlate(ScriptedWords(words, rate_hz=10.0), LAYOUT10, CAL_UP) as plate:
-        samples = [plate.read() for _ in range(len(words))]
-        assert plate.faults["spike"] == 0
-    assert [s.forefoot for s in samples[1:]] == pytest.approx(fore[:-1], abs=1e-3)
-    assert [s.heel for s in samples[1:]] == pytest.approx(heel[:-1], abs=1e-3)
+    assert_shift_passes_exactly(heel, fore, CAL_UP)
 
 
 def test_a_real_step_of_exactly_a_power_of_two_counts_is_not_a_flip():
