@@ -72,6 +72,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import ScenarioError
+from .shipped import shipped_config_dir
 
 G = 9.81
 SIDES = ("left", "right")
@@ -98,7 +99,7 @@ HOLD_SETTLED = 0.15
 # load is back within LOWER_BAND x the range above the bottom level.
 LOWER_BAND = 0.25
 MASS_RANGE_KG = (20.0, 250.0)
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "config" / "scenarios"
+SCENARIO_DIR = shipped_config_dir() / "scenarios"
 TRUTH_GRID_S = 0.001
 # Attempts at keeping a rep's hold and lowering clear of the fault edges (see ScriptedAthlete._rep).
 _FIT_ATTEMPTS = 12

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from drivers.layout import EDGES, ZONES, CellSpec, PlateLayout
+from drivers.shipped import shipped_config_dir
 
 from .errors import ConfigError
 
-SHIPPED_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+SHIPPED_CONFIG_DIR = shipped_config_dir()
 PLATE_KINDS = ("hx711", "hx711-pypi", "simulated", "replay")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

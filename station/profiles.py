@@ -16,9 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from drivers.shipped import shipped_config_dir
+
 from .errors import ConfigError
 
-SHIPPED_EXERCISES = Path(__file__).resolve().parent.parent / "config" / "exercises.toml"
+SHIPPED_EXERCISES = shipped_config_dir() / "exercises.toml"
 
 DRIVE_ZONES = ("heel", "forefoot")
 REP_SIGNALS = ("load", "heel", "forefoot")
