@@ -94,6 +94,8 @@ HOLD_SETTLED = 0.15
 #: The lowering (see :func:`band_lowering`): from the hold's end until the load is back within
 #: ``LOWER_BAND`` x the range above the bottom level, on the scale of a whole minimum-jerk fall.
 LOWER_BAND = 0.25
+#: The bottom level is the median of the samples this long before the drive starts.
+REST_S = 0.4
 #: The largest relative RMS residual of a good ramp fit (see :func:`ramp_fit_bounds`).
 FIT_MAX_RMS = 0.15
 #: How long after reaching the top a lowering may still be the drive's overshoot decaying (the
@@ -422,7 +424,7 @@ class RepDetector:
 
         The rep is measured as :meth:`_measure` will measure it: from the start of the drive's
         fit (:func:`drive_fit`, or the level crossings when the fit is poor), with the bottom
-        level the median of the 0.4 s before it. On a hold that sags to the top band's edge a
+        level before it (:func:`rest_level`). On a hold that sags to the top band's edge a
         few newtons of bottom level move the hold's end (or, on an overshoot that decays slowly,
         its start) by tenths of a second, so the live hold must take the same bottom. The
         samples that showed the lowering are the record's last ones, and are kept as they are:
@@ -442,7 +444,7 @@ class RepDetector:
     def _start_and_bottom(self, ts: np.ndarray, xs: np.ndarray, base: float) -> tuple[float, float]:
         """The rep's start and bottom level from its (despiked) samples so far, as
         :meth:`_measure` takes them: the start of the drive's fit (the level crossings' when the
-        fit is poor) and the median of the 0.4 s before it."""
+        fit is poor) and the bottom level before it (:func:`rest_level`)."""
         smooth = median3(xs)
         drive = drive_fit(ts, smooth, base)
         if drive is not None and drive[0] is not None and drive[0][2] <= FIT_MAX_RMS:
@@ -451,8 +453,8 @@ class RepDetector:
             k = self.k
             start = band_bounds(ts, smooth, base, self.sigma, k.band, k.lo, k.merge_gap_s)[0]
         start = max(start, float(ts[0]), self._next_from)
-        rest = xs[(ts >= start - 0.4) & (ts <= start)]
-        return start, (float(np.median(rest)) if rest.size >= 2 else base)
+        bottom = rest_level(ts, xs, start)
+        return start, (base if bottom is None else bottom)
 
     def _track_peak(self, t: float, x: float) -> None:
         if x > self._peak:
@@ -578,8 +580,9 @@ class RepDetector:
         end = max(end, lower_start)
         if end - start < k.min_rep_s:
             return None
-        rest = xs[(ts >= start - 0.4) & (ts <= start)]
-        bottom = float(np.median(rest)) if rest.size >= 2 else base
+        bottom = rest_level(ts, xs, start)
+        if bottom is None:
+            bottom = base
         after = ts >= start - 1e-9
         hold_start, hold_end, top = top_band_hold(ts[after], xs[after], bottom)
         # the lowering's end on the median of three: a lone bad word too small for the spike
@@ -762,6 +765,14 @@ def lowering_fraction(band: float = LOWER_BAND, hold_band: float = HOLD_BAND) ->
     """The part of a minimum-jerk fall between leaving the top band (``hold_band`` below the
     top) and reaching ``band`` above the bottom (0.415 for the shipped bands)."""
     return float(np.interp(1.0 - band, _MJ, _S) - np.interp(hold_band, _MJ, _S))
+
+
+def rest_level(ts: np.ndarray, xs: np.ndarray, start: float) -> float | None:
+    """The bottom level before a drive that starts at ``start``: the median of the samples in the
+    :data:`REST_S` before it (None with fewer than two there). One definition for the rep's
+    measurement, the live hold and the lowering's fit."""
+    rest = xs[(ts >= start - REST_S) & (ts <= start)]
+    return float(np.median(rest)) if rest.size >= 2 else None
 
 
 def median3(xs: np.ndarray) -> np.ndarray:
@@ -1044,9 +1055,8 @@ def ramp_fit_bounds(ts: np.ndarray, xs: np.ndarray, base: float,
     i_end = ia + int(below[0]) if below.size else len(xs)
     fall = None
     if rise is not None:  # the bottom level is best known from the rest just before the drive
-        rest = xs[(ts >= rise[0] - 0.4) & (ts <= rise[0])]
-        if rest.size >= 2:
-            level = float(np.median(rest))
+        level = rest_level(ts, xs, rise[0])
+        if level is not None:
             fall = fit_ramp(ts[ia:i_end], xs[ia:i_end], end_level=level, start_level=top)
             if abs(level - base) >= 0.15 * span:
                 # far from the learnt base: the base may be stale (learnt in a trough of the
