@@ -498,14 +498,9 @@ class ForcePlate:
         departure from the line between its neighbours (:meth:`_flip_explains_total`; ``raw``:
         the next words as they came).
         """
-        before = now = after = after_raw = earlier = earliest = 0.0
-        for f, w, r, s in zip(self._filters, words, raw, scales, strict=True):
-            before += f.out / s
-            now += f.word / s
-            after += w / s
-            after_raw += r / s
-            earlier += f.before / s
-            earliest += f.earlier / s
+        now, before, earlier, earliest = self._totals(scales)
+        after = sum(w / s for w, s in zip(words, scales, strict=True))
+        after_raw = sum(r / s for r, s in zip(raw, scales, strict=True))
         out = []
         for f, w, s, g, fl in zip(self._filters, words, scales, gates, self._floors, strict=True):
             if g:
@@ -539,6 +534,18 @@ class ForcePlate:
             return False  # restored, the total would leave its own track: the word is real
         off_line = now - 0.5 * (track[0] + after)
         return abs(off_line - flip) <= 0.25 * abs(flip)
+
+    def _totals(self, scales: Sequence[float]) -> tuple[float, float, float, float]:
+        """The plate's total (all cells, newtons up to the offsets) at the previous word as it
+        came, and at the previous three outputs, newest first: the track the total is judged
+        against (:func:`_gap`, :func:`_follow`)."""
+        now = out = before = earlier = 0.0
+        for f, s in zip(self._filters, scales, strict=True):
+            now += f.word / s
+            out += f.out / s
+            before += f.before / s
+            earlier += f.earlier / s
+        return now, out, before, earlier
 
     def _bit_flips(self, words: Sequence[int], scales: Sequence[float]) -> list[int | None]:
         """Each cell's previous word with its flipped bit restored, where it was a bit flip.
@@ -575,12 +582,7 @@ class ForcePlate:
         if sum(c is not None for c in fixes) > 1:
             # several cells off their tracks at once: two flips in one word move the total, a
             # real shift of weight between heel and toes leaves it on its track
-            now = out = before = earlier = 0.0
-            for f, s in zip(filters, scales, strict=True):
-                now += f.word / s
-                out += f.out / s
-                before += f.before / s
-                earlier += f.earlier / s
+            now, out, before, earlier = self._totals(scales)
             tolerance = max(flip_tolerance(abs(f.word - c), fl) / abs(s)
                             for f, c, fl, s in zip(filters, fixes, floors, scales, strict=True)
                             if c is not None)
@@ -620,15 +622,10 @@ class ForcePlate:
         the total nearest its track.
         """
         filters = self._filters
-        now = out = before = earlier = nxt = 0.0
-        for f, w, s in zip(filters, words, scales, strict=True):
-            if f.word is None:
-                return None
-            now += f.word / s
-            out += f.out / s
-            before += f.before / s
-            earlier += f.earlier / s
-            nxt += w / s
+        if any(f.word is None for f in filters):
+            return None
+        now, out, before, earlier = self._totals(scales)
+        nxt = sum(w / s for w, s in zip(words, scales, strict=True))
         off = _gap(now, out, before, earlier)
         # the smallest flip any cell could show, less its tolerance: a total nearer its track
         # than that (nearly every word) has no flip to find
