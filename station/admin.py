@@ -293,7 +293,9 @@ class Admin:
         apply_programs(self.kiosk, self.roster, self.book)
 
     def lock(self, reason: str = "home") -> None:
-        """Leave the admin screens: forget the role, the pad and any edit; back to idle."""
+        """Leave the admin screens: forget the role, the pad and any edit, and show the athlete's
+        screen that waited under them. An athlete between sets keeps their session and sets; the
+        coach's changes apply from their next set (a set under way goes on as it began)."""
         was_shown = self._at is not None
         self._at = None
         self.role = None
@@ -301,7 +303,8 @@ class Admin:
         self._draft = self._kb = self._history = None
         self.note = None
         if was_shown:
-            self.kiosk._go_idle(reason)
+            log.info("admin: screens locked (%s)", reason)
+            self.kiosk.refresh()
 
     # -- commands ------------------------------------------------------------------------------
     def handle(self, command: UICommand) -> None:

@@ -19,10 +19,12 @@ even when the athlete starts before touching the screen (lying on a bench, they 
 
 Coach and staff: an optional ``admin`` (a :class:`station.admin.Admin`) owns the screens behind
 the PIN pad. The discreet control (``admin``, on the idle and ready screens only) opens it; while
-one of its screens shows, every admin command and a scanned badge go to it, the analysis keeps
-running but stepping on the plate switches no screen, and a plate fault shows as the admin
-screen's note (staff must reach their screens to fix the plate). Without an admin the athlete's
-flow is exactly as described above.
+one of its screens shows, every admin command and a scanned badge go to it, and a plate fault
+shows as the admin screen's note (staff must reach their screens to fix the plate). The athlete's
+flow goes on under it, unseen: an athlete who starts while the coach types a PIN has the reps
+counted, logged and shown when the coach's screens close (on the set they belong to; locking
+returns to idle only when no set is under way). Without an admin the athlete's flow is exactly as
+described above.
 
 Usage log: an optional ``log`` (a :class:`station.usage_recorder.SessionRecorder`) is told when a
 session starts (the first set after idle, or a new athlete or exercise), of each completed rep,
@@ -230,8 +232,8 @@ class Kiosk:
         return self.admin is not None and self.admin.screen is not None
 
     def _on_event(self, e) -> None:
-        if self.admin_shown():  # stepping on the plate switches no screen under the coach
-            return
+        # Under a coach's screen too: the screen it switches is hidden until the coach's closes,
+        # and a rep measured is never dropped.
         if isinstance(e, SteppedOn):
             if self.screen == "idle":
                 self.screen = "ready"

@@ -138,3 +138,59 @@ def test_the_plate_under_the_coach_screens(tmp_path):
     assert v.fault is not None
     v = do(k, "lock")
     assert v.screen == "fault"
+
+
+def test_reps_done_under_the_pin_pad_are_kept_and_logged(tmp_path):
+    """The coach opens the PIN pad as the athlete steps on and starts: the reps are counted in
+    the set, logged, and shown when the pad is dismissed; nothing measured is dropped."""
+    k, _ = station(tmp_path, log=True)
+    v = do(k, ("admin", "coach"))
+    assert v.screen == "pin"
+    play(k, 200.0, lambda k: len(k.analyzer.reps) >= 2)
+    assert k.view().screen == "pin"                    # the pad stays up over the set
+    assert do(k, "pin_digit", "pin_digit").screen == "pin"
+    v = do(k, "back")                                  # the coach gives up: the athlete's set
+    assert v.screen == "live" and v.live.reps == len(k.analyzer.reps) >= 2
+    play(k, 200.0, lambda k: k.view().screen == "summary")
+    summary = k.view().summary
+    assert summary.reps == len(summary.bars) >= 3
+    k.log.log.flush()
+    k.log.log.close()
+    conn = sqlite3.connect(tmp_path / "usage.sqlite3")
+    logged = conn.execute("SELECT COUNT(*) FROM reps").fetchone()[0]
+    conn.close()
+    assert logged == summary.reps
+
+
+def test_locking_the_coach_screens_mid_set_returns_to_the_set(tmp_path):
+    k, _ = station(tmp_path)
+    coach_in(k)
+    play(k, 200.0, lambda k: len(k.analyzer.reps) >= 1)
+    assert k.view().screen == "coach"
+    v = do(k, "lock")
+    assert v.screen == "live" and v.live.reps >= 1
+    coach_in(k)                                        # the pad does not open mid-set
+    assert k.view().screen == "live"
+
+
+def test_a_coach_change_between_sets_keeps_the_athletes_session(tmp_path):
+    """Ada finishes her first set; the coach raises her hold target between sets. Locking the
+    coach's screens shows Ada's ready screen again: same athlete, same session, her set done
+    still counted, and the next set judged on the new target."""
+    k, admin = station(tmp_path, log=True)
+    admin.book.create(Program.from_profile("ada", "Ada's", HIP), "coach")
+    admin.roster.add("a1", "Ada", "555")
+    admin.roster.save()
+    admin.book.assign(admin.roster, "a1", "ada", "coach")
+    admin.apply()
+    assert do(k, ("badge", "555")).athlete == "Ada"
+    play(k, 200.0, lambda k: k.view().screen == "summary")
+    v = do(k, "next")
+    assert v.screen == "ready" and v.live.set_index == 1 and v.side != HIP.sides[0]
+    session = k.log.session_id
+    coach_in(k)
+    v = do(k, ("open", "program:ada"), *[("setting_up", "hold_target_s")] * 2, "save", "lock")
+    assert v.screen == "ready" and v.athlete == "Ada" and v.targets.hold_s == 2.0
+    assert k.log.session_id == session
+    assert k.analyzer.profile.hold_target_s == 2.0
+    assert len(k._sets[k._side_key(HIP.sides[0])]) == 1
