@@ -22,9 +22,9 @@ the PIN pad. The discreet control (``admin``, on the idle and ready screens only
 one of its screens shows, every admin command and a scanned badge go to it, and a plate fault
 shows as the admin screen's note (staff must reach their screens to fix the plate). The athlete's
 flow goes on under it, unseen: an athlete who starts while the coach types a PIN has the reps
-counted, logged and shown when the coach's screens close (on the set they belong to; locking
-returns to idle only when no set is under way). Without an admin the athlete's flow is exactly as
-described above.
+counted, logged and shown when the coach's screens close; locking them shows the athlete's
+screen that waited (same athlete, same session). Without an admin the athlete's flow is exactly
+as described above.
 
 Usage log: an optional ``log`` (a :class:`station.usage_recorder.SessionRecorder`) is told when a
 session starts (the first set after idle, or a new athlete or exercise), of each completed rep,
