@@ -71,6 +71,9 @@ BANNER_S = 3.0
 SUMMARY_IDLE_S = 45.0
 #: Seconds a transient message ("badge not known") shows.
 MESSAGE_S = 4.0
+#: Seconds without a sample after which the kiosk's time follows the samples' clock instead
+#: (the slowest HX711 rate sends a word every 0.1 s; a plate fault is declared after 0.5 s).
+STALL_S = 0.5
 #: Trace buffer length (samples): enough for TRACE_S at up to 100 SPS.
 TRACE_CAPACITY = 1024
 #: Asymmetry rows shown on the summary, in order.
@@ -104,8 +107,11 @@ class Kiosk:
 
     def __init__(self, profiles: ProfileBook, *, station_name: str = "gym-station",
                  roster: Sequence[Athlete] = (), four_cell: bool = False,
-                 rate_hz: float | None = None, log=None):
+                 rate_hz: float | None = None, log=None, clock=None):
         self.profiles = profiles
+        #: the clock the samples are stamped on (monotonic, or the demo's virtual one): while the
+        #: plate sends nothing, ``now`` follows it (see :meth:`tick`); None: samples only
+        self.clock = clock
         self.log = log
         self.station_name = station_name
         self.roster = list(roster)
@@ -451,7 +457,15 @@ class Kiosk:
         self._new_analysis()
 
     def tick(self, status) -> None:
-        """The sampler's status each frame: a fault shows its screen until it clears."""
+        """The sampler's status each frame: a fault shows its screen until it clears.
+
+        Time is the samples' own; but when none has come for :data:`STALL_S` (a wire pulled, the
+        sampler restarting) ``now`` follows the samples' clock, so the PIN lockout expires and
+        the coach's and staff's screens still lock by themselves while the plate is down."""
+        if self.clock is not None:
+            t = float(self.clock())
+            if t - self.now > STALL_S:
+                self.now = t
         message = getattr(status, "fault", None)
         if self.admin is not None:
             self.admin.tick(status)

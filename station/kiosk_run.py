@@ -82,15 +82,15 @@ def demo_session(cfg: Config, *, headless: bool, scenario: str | None = None) ->
                                   body_mass_kg=cfg.simulation.body_mass_kg or None,
                                   keyboard=not headless)
     plate = ForcePlate(bank, bank.layout, simulated_calibration(bank.model))
+    frames = VirtualClock() if headless else time.monotonic
     kiosk = Kiosk(profiles, station_name=cfg.station.name, four_cell=layout.four_cell,
-                  rate_hz=layout.rate_hz)
+                  rate_hz=layout.rate_hz, clock=frames)
     if headless:
         sampler = Sampler(lambda: plate, mode="inline", timeout=cfg.plate.read_timeout_s)
-        frames = VirtualClock()
         drain = functools.partial(_drain_until, sampler, frames)
         return Session(kiosk, sampler, drain, frames)
     sampler = Sampler(lambda: plate, mode="thread", timeout=cfg.plate.read_timeout_s)
-    return Session(kiosk, sampler, sampler.drain, time.monotonic, athlete=bank.athlete)
+    return Session(kiosk, sampler, sampler.drain, frames, athlete=bank.athlete)
 
 
 def apply_roster_and_programs(kiosk: Kiosk, state: Path) -> None:
@@ -144,7 +144,7 @@ def station_session(cfg: Config, state: Path, kind: str | None = None) -> Sessio
     mode = "process" if kind in ("hx711", "hx711-pypi") else "thread"
     sampler = Sampler(factory, mode=mode, timeout=cfg.plate.read_timeout_s)
     kiosk = Kiosk(profiles_for(cfg), station_name=cfg.station.name, four_cell=layout.four_cell,
-                  rate_hz=layout.rate_hz)
+                  rate_hz=layout.rate_hz, clock=time.monotonic)
     return Session(kiosk, sampler, sampler.drain, time.monotonic,
                    reload_plate=sampler.reload)
 

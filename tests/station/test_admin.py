@@ -336,3 +336,45 @@ def test_a_damaged_pin_file_keeps_the_kiosk_running_and_the_screens_shut(tmp_pat
     kiosk.handle(UICommand("pin_ok"))
     assert kiosk.view().screen == "pin" and kiosk.view().admin.pin.error == DAMAGED_PINS
     assert pins_file(state).read_text() == "{ not json"  # untouched until the staff set it
+
+
+class _WallOfSamples:
+    """The samples' clock, moved by hand: frames go on while the plate sends nothing."""
+
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def frames_without_samples(k, seconds, fps=30.0):
+    """The display loop's frames with the plate down: no sample, a fault each tick."""
+    from station.sampler import SamplerStatus
+
+    down = SamplerStatus(running=True, heartbeat_age_s=0.01, samples=0, dropped=0, restarts=0,
+                         fault="HX711 on GPIO 13 sent no word for 0.5 s: check its DOUT wire")
+    for _ in range(int(seconds * fps)):
+        k.clock.t += 1.0 / fps
+        k.feed([])
+        k.tick(down)
+
+
+def test_the_lockout_expires_and_the_screens_lock_while_the_plate_is_down(tmp_path):
+    """A pulled wire stops the samples, not the time: the PIN lockout still ends after a minute
+    and an untouched staff screen still locks after two (staff need them most then)."""
+    k, admin = station(tmp_path)
+    k.clock = _WallOfSamples()
+    do(k, ("admin", "staff"))
+    for _ in range(MAX_TRIES):
+        type_pin(k, "1357")
+    assert admin.pins.locked_for("staff") == pytest.approx(LOCKOUT_S)
+    frames_without_samples(k, LOCKOUT_S + 1.0)
+    assert admin.pins.locked_for("staff") == 0.0
+    v = type_pin(k, STAFF_PIN)
+    assert v.screen == "staff" or v.admin.role == "staff"
+    frames_without_samples(k, IDLE_LOCK_S - 10.0)
+    assert k.view().admin is not None                  # not yet
+    frames_without_samples(k, 15.0)
+    v = k.view()
+    assert v.admin is None and v.screen == "fault"     # locked; the plate's fault shows
