@@ -318,8 +318,7 @@ class Kiosk:
         elif kind == "button_press":
             self._button()
         elif kind == "guest":
-            self.athlete = None
-            self.refresh()
+            self._choose(None, None, guest=True)
         elif kind == "choose_athlete":
             self._choose(next((a for a in self.roster if a.id == value), None), value)
         elif kind == "badge":
@@ -363,10 +362,21 @@ class Kiosk:
         elif self.screen == "summary":
             self._next_set()
 
-    def _choose(self, athlete: Athlete | None, value) -> None:
-        if athlete is None:
+    def _choose(self, athlete: Athlete | None, value, *, guest: bool = False) -> None:
+        """Whoever is about to train: an athlete (a tap or a badge) or the guest.
+
+        Never in the middle of a set (the set is its athlete's). Someone else after a set starts
+        afresh from their own first set: the last athlete's sets and session are theirs alone."""
+        if athlete is None and not guest:
             self._message = (f"No athlete {value!r} on the roster", self.now)
             return
+        if self.screen == "live":
+            who = athlete.name if athlete is not None else "the guest"
+            self._message = (f"Finish this set first (End set), then it is {who}'s turn", self.now)
+            return
+        same = (athlete.id if athlete else None) == (self.athlete.id if self.athlete else None)
+        if not same and (self._sets or self.screen == "summary"):
+            self._go_idle("changed")
         self.athlete = athlete
         if self.screen == "idle":
             self.screen = "ready"

@@ -194,3 +194,30 @@ def test_a_coach_change_between_sets_keeps_the_athletes_session(tmp_path):
     assert k.log.session_id == session
     assert k.analyzer.profile.hold_target_s == 2.0
     assert len(k._sets[k._side_key(HIP.sides[0])]) == 1
+
+
+def test_a_badge_never_takes_over_a_set_and_a_new_athlete_starts_afresh(tmp_path):
+    """Ben scans his badge while Ada trains: her set stays hers. On her summary, Ben's scan starts
+    Ben's own session from his first set on the first side (before, he inherited her sets)."""
+    k, admin = station(tmp_path, log=True)
+    admin.roster.add("a1", "Ada", "555")
+    admin.roster.add("b2", "Ben", "777")
+    admin.roster.save()
+    admin.apply()
+    do(k, ("badge", "555"))
+    play(k, 200.0, lambda k: k.view().screen == "live" and k.view().live.reps >= 1)
+    v = do(k, ("badge", "777"))
+    assert v.screen == "live" and v.athlete == "Ada" and "Finish this set" in v.message
+    play(k, 200.0, lambda k: k.view().screen == "summary")
+    ada_session = k.log.session_id
+    v = do(k, ("badge", "777"))
+    assert v.screen == "ready" and v.athlete == "Ben"
+    assert v.side == HIP.sides[0] and v.live.set_index == 1 and not k._sets
+    assert k.log.session is None or k.log.session_id != ada_session
+    k.log.log.flush()
+    k.log.log.close()
+    conn = sqlite3.connect(tmp_path / "usage.sqlite3")
+    ended = conn.execute("SELECT athlete_id, end_reason FROM sessions WHERE id = ?",
+                         (ada_session,)).fetchone()
+    conn.close()
+    assert ended == ("a1", "changed")
