@@ -33,7 +33,8 @@ Rect = pygame.Rect
 ROLE_WORDS = {"coach": "Coach", "staff": "Staff"}
 #: What the PIN pad asks for, by :attr:`PinView.stage`.
 STAGE_WORDS = {"enter": "Enter the {role} PIN", "choose": "Choose a new {role} PIN",
-               "confirm": "Type it again"}
+               "confirm": "Type it again",
+               "authorize": "No {role} PIN yet: enter the {other} PIN to choose it"}
 #: The PIN pad's and the number pad's keys, row by row: (label, command kind, value).
 PIN_KEYS = (*((str(d), "pin_digit", str(d)) for d in range(1, 10)),
             ("Delete", "pin_back", None), ("0", "pin_digit", "0"), ("OK", "pin_ok", None))
@@ -193,8 +194,9 @@ class PinScreen(AdminScreen):
         if p is None:
             return
         lay = self.layout.admin_pin()
+        other = next((r for r in ROLE_WORDS if r != p.role), p.role)
         words = STAGE_WORDS.get(p.stage, "Enter the {role} PIN").format(
-            role=ROLE_WORDS.get(p.role, p.role).lower())
+            role=ROLE_WORDS.get(p.role, p.role).lower(), other=ROLE_WORDS[other].lower())
         self.theme.text(bg, words, lay["stage"], "large", th.TEXT)
 
     def page_widgets(self, view, admin):

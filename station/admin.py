@@ -188,9 +188,16 @@ class _Pad:
     digits: list[str] = field(default_factory=list)
     chosen: str | None = None
     error: str | None = None
+    #: first start: the role to open once both PINs are chosen (the one that was tapped)
+    then: str | None = None
 
     def clear(self) -> None:
         self.digits.clear()
+
+
+def other_role(role: str) -> str:
+    """The other of the two roles (coach <-> staff)."""
+    return next(r for r in ROLES if r != role)
 
 
 def _sentence(e: Exception) -> str:
@@ -401,10 +408,20 @@ class Admin:
         self._last_t = self.kiosk.now
         self._go("pin")
 
-    def _reset_pad(self, role: str) -> None:
+    def _reset_pad(self, role: str, then: str | None = None) -> None:
+        """The pad for ``role``: enter its PIN; or, where it has none, choose one. Only the
+        very first start lets whoever stands there choose (both PINs, one after the other:
+        ``then`` is the role that first start opens at the end);
+        once one role has a PIN, the other's is chosen only after that PIN is typed, so an
+        athlete cannot claim the staff's screens while only the coach's PIN is set."""
         damaged = getattr(self.pins, "damaged", None)
-        self._pad = _Pad(role=role, stage="enter" if self.pins.is_set(role) or damaged
-                         else "choose")
+        if self.pins.is_set(role) or damaged:
+            stage = "enter"
+        elif self.pins.is_set(other_role(role)) and then is None:
+            stage = "authorize"
+        else:
+            stage = "choose"
+        self._pad = _Pad(role=role, stage=stage, then=then)
         if damaged:
             self._pad.error = DAMAGED_PINS
 
@@ -416,7 +433,7 @@ class Admin:
         elif kind == "pin_digit":
             if isinstance(value, str) and len(value) == 1 and value in "0123456789" \
                     and len(pad.digits) < PIN_MAX_DIGITS \
-                    and (pad.stage != "enter" or self.pins.locked_for(pad.role) <= 0):
+                    and self.pins.locked_for(self._pad_checks(pad)) <= 0:
                 pad.digits.append(value)
                 pad.error = None
         elif kind == "pin_back":
@@ -432,21 +449,30 @@ class Admin:
         else:
             log.debug("admin: %s ignored on the PIN pad", kind)
 
+    @staticmethod
+    def _pad_checks(pad: _Pad) -> str:
+        """The role whose PIN the pad's stage checks (and whose lockout stops it)."""
+        return other_role(pad.role) if pad.stage == "authorize" else pad.role
+
     def _pin_ok(self, typed: str) -> None:
         pad = self._pad
         role = pad.role
         if self.pins.damaged:  # never offer a new PIN to whoever walks up: that is the staff's
             pad.error = DAMAGED_PINS
             return
-        if pad.stage == "enter":
-            locked = self.pins.locked_for(role)
+        if pad.stage in ("enter", "authorize"):
+            checked = self._pad_checks(pad)
+            locked = self.pins.locked_for(checked)
             if locked > 0:
                 pad.error = f"Locked after {MAX_TRIES} wrong tries: wait {locked:.0f} s"
                 return
-            if self.pins.check(role, typed):
-                self._unlocked(role)
+            if self.pins.check(checked, typed):
+                if pad.stage == "enter":
+                    self._unlocked(role)
+                else:  # the other role's holder lets a PIN be chosen for this one
+                    pad.stage, pad.error = "choose", None
                 return
-            left = self.pins.tries_left(role)
+            left = self.pins.tries_left(checked)
             pad.error = (f"Wrong PIN: {left} {'try' if left == 1 else 'tries'} left" if left
                          else f"Wrong PIN: locked for {LOCKOUT_S:.0f} s")
         elif pad.stage == "choose":
@@ -470,7 +496,12 @@ class Admin:
             except OSError as e:
                 pad.error = f"The PIN cannot be stored ({e.strerror or e}): ask the staff"
                 return
-            self._unlocked(role)
+            other = other_role(role)
+            if not self.pins.is_set(other):  # first start: the other PIN is chosen now too
+                self._reset_pad(other, then=pad.then or role)
+                self.note = f"The {role} PIN is set. Now choose the {other} PIN"
+                return
+            self._unlocked(pad.then or role)
             self.note = f"The {role} PIN is set"
 
     def _unlocked(self, role: str) -> None:
@@ -847,7 +878,8 @@ class Admin:
         note = " - ".join(notes) or None
         if screen == "pin":
             pad = self._pad
-            locked = self.pins.locked_for(pad.role) if pad.stage == "enter" else 0.0
+            locked = self.pins.locked_for(self._pad_checks(pad)) \
+                if pad.stage in ("enter", "authorize") else 0.0
             title = f"{pad.role.capitalize()} PIN"
             return AdminView(None, title, pin=PinView(pad.role, len(pad.digits), pad.stage,
                                                       locked, pad.error), note=note)

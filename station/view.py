@@ -132,7 +132,9 @@ class PinView:
 
     role: str                      #: "coach" or "staff"
     typed: int                     #: digits typed so far (the pad shows dots)
-    stage: str = "enter"           #: "enter"; first start: "choose" then "confirm" a new PIN
+    #: "enter"; first start: "choose" then "confirm" a new PIN (both roles' in turn); a role
+    #: without a PIN once the other has one: "authorize" (the other's PIN first), then "choose"
+    stage: str = "enter"
     locked_s: float = 0.0          #: seconds left of a lockout (0: not locked)
     error: str | None = None       #: "Wrong PIN: 3 tries left", "The PINs differ", ...
 

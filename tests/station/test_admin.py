@@ -153,7 +153,9 @@ def test_five_wrong_pins_lock_the_role_for_a_minute_of_plate_time(tmp_path):
     assert all("1357" not in json.dumps(f) for f in failures)
 
 
-def test_first_start_chooses_each_pin_twice(tmp_path):
+def test_first_start_chooses_both_pins_each_twice(tmp_path):
+    """The very first start: whoever installs the station chooses the coach's PIN and then the
+    staff's on the pad (each typed twice); then the role tapped opens."""
     k, admin = station(tmp_path, pins=False)
     v = do(k, "admin")
     assert (v.admin.pin.role, v.admin.pin.stage) == ("coach", "choose")
@@ -165,22 +167,49 @@ def test_first_start_chooses_each_pin_twice(tmp_path):
     assert v.admin.pin.stage == "choose" and v.admin.pin.error.startswith("The PINs differ")
     type_pin(k, "2580")
     v = type_pin(k, "2580")
-    assert v.screen == "coach" and v.admin.note == "The coach PIN is set"
-    assert "2580" not in (tmp_path / "pins.json").read_text()
-    do(k, "lock")
-    v = do(k, "admin")
-    assert v.admin.pin.stage == "enter"
-    v = do(k, ("pin_role", "staff"))
-    assert (v.admin.pin.role, v.admin.pin.stage) == ("staff", "choose")
+    assert v.screen == "pin" and (v.admin.pin.role, v.admin.pin.stage) == ("staff", "choose")
+    assert v.admin.note == "The coach PIN is set. Now choose the staff PIN"
+    assert admin.pins.is_set("coach") and not admin.pins.is_set("staff")
     type_pin(k, "2580")
     v = type_pin(k, "2580")                            # the coach's PIN cannot be the staff's
     assert v.admin.pin.stage == "choose" and "differ from the coach PIN" in v.admin.pin.error
-    assert not admin.pins.is_set("staff")
+    type_pin(k, "7391")
+    v = type_pin(k, "7391")
+    assert v.screen == "coach" and v.admin.note == "The staff PIN is set"
+    assert admin.pins.is_set("staff")
+    text = (tmp_path / "pins.json").read_text()
+    assert "2580" not in text and "7391" not in text
+    do(k, "lock")
+    v = do(k, "admin")
+    assert v.admin.pin.stage == "enter"
     v = do(k, ("pin_digit", "4"), ("pin_digit", "1"), "pin_back")
     assert v.admin.pin.typed == 1
     v = do(k, "back")
     assert v.screen == "idle" and v.admin is None
     assert do(k, ("pin_digit", "5")).screen == "idle"  # nothing typed outside the pad
+
+
+def test_with_only_the_coach_pin_set_nobody_else_can_claim_the_staff_screens(tmp_path):
+    """The coach's PIN was set at the console, the staff's not: an athlete tapping Staff gets no
+    "choose a PIN"; only the coach's PIN lets the staff's be chosen, and wrong tries lock it."""
+    k, admin = station(tmp_path, pins=False)
+    admin.pins.set_pin("coach", COACH_PIN)
+    do(k, "admin")
+    v = do(k, ("pin_role", "staff"))
+    assert (v.admin.pin.role, v.admin.pin.stage) == ("staff", "authorize")
+    for _ in range(MAX_TRIES):
+        v = type_pin(k, "2468")
+    assert v.admin.pin.stage == "authorize" and v.admin.pin.locked_s == pytest.approx(LOCKOUT_S)
+    assert not admin.pins.is_set("staff")
+    v = type_pin(k, COACH_PIN)                         # locked: not even the right PIN
+    assert v.admin.pin.stage == "authorize" and not admin.pins.is_set("staff")
+    empty_plate(k, LOCKOUT_S + 1.0)
+    v = type_pin(k, COACH_PIN)
+    assert (v.admin.pin.role, v.admin.pin.stage) == ("staff", "choose")
+    type_pin(k, STAFF_PIN)
+    v = type_pin(k, STAFF_PIN)
+    assert v.admin.role == "staff" and admin.pins.is_set("staff")
+    assert admin.pins.check("staff", STAFF_PIN)
 
 
 def test_roster_add_rename_badge_and_delete_on_the_keyboard(tmp_path):
