@@ -22,6 +22,9 @@
 #   - USB sticks mount by themselves for the staff's export (Pi OS Lite mounts none):
 #     /etc/udev/rules.d/99-gym-station-usb.rules and its helper /opt/gym-station/usb-stick mount
 #     a FAT/exFAT/NTFS stick at /media/gym-station/<label>, writable by gym-station (WIRING.md)
+#   - /usr/local/bin/gym-station: the command at the console, on the station's config and state
+#     as its user (sudo gym-station pin set coach); the coach's and staff's PINs asked for when
+#     not set and a person is at the terminal
 #   - an installed station that is running is stopped for the self-test and started again
 #
 # --root DIR (or $GYM_STATION_ROOT) installs into DIR instead of / (for tests and image builds).
@@ -89,6 +92,7 @@ UNIT=$UNIT_DIR/$APP.service
 BLANK_MARK=$OPT/consoleblank.orig
 USB_RULE=$ROOT/etc/udev/rules.d/99-$APP-usb.rules
 USB_HELPER=$OPT/usb-stick
+CONSOLE=$ROOT/usr/local/bin/$APP
 SYSTEMCTL=(systemctl)
 [ -n "$ROOT" ] && SYSTEMCTL=(systemctl "--root=$ROOT")
 
@@ -368,6 +372,43 @@ no_blanking() {
     echo "screen blanking is off after the next reboot"
 }
 
+# `gym-station` at the console: the installed program on the station's config and state, run as
+# the station's user (deploy/gym-station-console), so `sudo gym-station pin set coach` changes
+# what the kiosk uses.
+install_console() {
+    ensure_dir "$ROOT/usr/local/bin" 755
+    ensure_file "$SRC/deploy/$APP-console" "$CONSOLE" 755
+}
+
+# The coach's and staff's PINs: asked for here when a person is at the terminal and one is not
+# set yet; otherwise the install says how to set them. (Unset, the touchscreen lets the very first
+# person at the pad choose both.)
+ask_pins() {
+    local role tries
+    if [ "$DRY_RUN" = 1 ] || [ -n "$ROOT" ]; then
+        live /usr/local/bin/$APP pin set coach
+        live /usr/local/bin/$APP pin set staff
+        return 0
+    fi
+    for role in coach staff; do
+        if "$CONSOLE" pin status "$role" >/dev/null 2>&1; then
+            ok "the $role PIN is set"
+        elif [ -t 0 ]; then
+            echo "choose the $role PIN: it opens $role mode on the touchscreen"
+            tries=0
+            until "$CONSOLE" pin set "$role"; do
+                tries=$((tries + 1))
+                if [ "$tries" -ge 3 ]; then
+                    echo "the $role PIN is not set: later run  sudo $APP pin set $role"
+                    break
+                fi
+            done
+        else
+            echo "the $role PIN is not set: run  sudo $APP pin set $role  (or choose both PINs on the touchscreen at first start)"
+        fi
+    done
+}
+
 self_test() {
     local was_active=0
     if [ -z "$ROOT" ] && [ "$DRY_RUN" = 0 ] && systemctl is-active --quiet $APP.service; then
@@ -403,7 +444,9 @@ do_install() {
     install_program
     install_unit
     install_usb_automount
+    install_console
     no_blanking
+    ask_pins
     self_test
 }
 
@@ -440,6 +483,9 @@ do_uninstall() {
         reload_udev
     fi
     restore_blanking
+    if [ -f "$CONSOLE" ]; then
+        run rm -f "$CONSOLE"
+    fi
     if [ -e "$OPT" ]; then
         run rm -rf "$OPT"
     else

@@ -219,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     ps = pin_actions.add_parser("set", help="set (or replace) a role's PIN",
                                 description="Ask for the new PIN twice (not echoed) and store it.")
     ps.add_argument("role", choices=("coach", "staff"), help="whose PIN")
+    pst = pin_actions.add_parser("status", help="whether the PINs are set (exit 1: one is not)",
+                                 description="Say which roles have a PIN; the exit status is 1 "
+                                             "when one asked for has none (for scripts).")
+    pst.add_argument("role", nargs="?", choices=("coach", "staff"), help="just this role")
 
     ros = sub.add_parser("roster", help="the athlete roster: import, export, list",
                          description="The athletes who can pick themselves (or badge in) on the "
@@ -572,6 +576,15 @@ def cmd_pin(args) -> int:
     from .pins import PinStore
 
     state = state_dir(args.state_dir)
+    if args.action == "status":
+        store = PinStore(state, damaged_ok=True)
+        if store.damaged:
+            print(f"{store.damaged}", file=sys.stderr)
+            return EXIT_FAULT
+        roles = [args.role] if args.role else ["coach", "staff"]
+        for role in roles:
+            print(f"{role} PIN: {'set' if store.is_set(role) else 'not set'}")
+        return EXIT_OK if all(store.is_set(r) for r in roles) else EXIT_FAULT
     try:
         store = PinStore(state, damaged_ok=True)
         if store.damaged:

@@ -86,6 +86,11 @@ def test_dry_run_says_everything_and_changes_nothing(tmp_path):
     assert (f"would: install -m 644 {REPO}/deploy/99-gym-station-usb.rules "
             f"{root}/etc/udev/rules.d/99-gym-station-usb.rules") in out
     assert "would: udevadm control --reload" in out
+    # the console command, and the PINs asked for (a dry run asks nothing)
+    assert (f"would: install -m 755 {REPO}/deploy/gym-station-console "
+            f"{root}/usr/local/bin/gym-station") in out
+    assert "would: /usr/local/bin/gym-station pin set coach" in out
+    assert "would: /usr/local/bin/gym-station pin set staff" in out
     assert "dry run: nothing was changed" in out
 
 
@@ -114,13 +119,17 @@ def test_install_lays_out_the_tree(installed):
     helper = re.search(r'IMPORT\{program\}="([^"]+)"', rule.read_text()).group(1)
     assert (root / helper.lstrip("/")).read_bytes() == (REPO / "deploy" / "usb-stick").read_bytes()
     assert mode(root / helper.lstrip("/")) == 0o755
+    console = root / "usr" / "local" / "bin" / "gym-station"
+    assert console.read_bytes() == (REPO / "deploy" / "gym-station-console").read_bytes()
+    assert mode(console) == 0o755
     # live-system steps are reported, not done
     out = first.stdout
     for skipped in ("skip (--root): apt-get update", "skip (--root): useradd",
                     f"skip (--root): chown root:gym-station {etc}/station.toml",
                     f"skip (--root): chown gym-station:gym-station {state}",
                     "skip (--root): systemctl daemon-reload", "skip (--root): runuser",
-                    "skip (--root): udevadm control --reload"):
+                    "skip (--root): udevadm control --reload",
+                    "skip (--root): /usr/local/bin/gym-station pin set coach"):
         assert skipped in out, skipped
 
 

@@ -47,6 +47,7 @@ def test_uninstall_keeps_data_then_purge_removes_everything(station):
     assert not (sysd / "multi-user.target.wants/gym-station.service").exists()
     assert not (sysd / "getty@tty1.service").exists()  # the login prompt is back
     assert not (root / "etc/udev/rules.d/99-gym-station-usb.rules").exists()  # no more automount
+    assert not (root / "usr/local/bin/gym-station").exists()  # no console command left dangling
     assert "skip (--root): udevadm control --reload" in proc.stdout
     # the kernel command line is as it was before the install
     assert (root / "boot/firmware/cmdline.txt").read_text() == \
