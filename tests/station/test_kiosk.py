@@ -124,21 +124,40 @@ def test_touch_flow_roster_badge_exercise_side():
     assert v.screen == "idle" and v.athlete is None and v.side == "left"
 
 
-def test_coach_targets_apply_at_the_next_set():
-    from station.profiles import Targets
+def test_coach_targets_apply_at_the_next_set(tmp_path):
+    """The coach's programs reach the kiosk the way the coach screens hand them over
+    (station.admin.apply_programs): the station's for everyone, an athlete's own for them."""
+    from station.admin import apply_programs
+    from station.programs import Program, ProgramBook
+    from station.roster import Roster
 
+    hip = PROFILES.get("single_leg_hip_thrust")
+    book = ProgramBook.load(tmp_path, profiles=PROFILES)
+    roster = Roster.load(tmp_path)
+    for a in ROSTER:
+        roster.add(a.id, a.name, a.badge)
+    book.create(dataclasses.replace(Program.from_profile("five", "Five", hip), reps=5,
+                                    hold_target_s=2.0), "coach")
+    book.create(dataclasses.replace(Program.from_profile("twelve", "Twelve", hip), reps=12),
+                "coach")
     k = kiosk()
     k.handle(UICommand("button_press"))
-    k.set_targets("single_leg_hip_thrust", Targets(reps=5, hold_target_s=2.0))
-    assert k.view().targets.reps == 8          # not in the middle of choosing
-    k.handle(UICommand("choose_side", "left"))
+    book.set_station_program("five", "coach")
+    book.assign(roster, "a1", "twelve", "coach")
+    apply_programs(k, roster, book)
     v = k.view()
     assert v.targets.reps == 5 and v.targets.hold_s == 2.0
-    k.set_targets("single_leg_hip_thrust", Targets(reps=12), athlete_id="a1")
     k.handle(UICommand("choose_athlete", "a1"))
     assert k.view().targets.reps == 12
     k.handle(UICommand("guest"))
     assert k.view().targets.reps == 5
+    k.handle(UICommand("start_set"))
+    book.set_station_program(None, "coach")
+    apply_programs(k, roster, book)                # mid-set: this set keeps its targets
+    assert k.view().targets.reps == 5
+    k.handle(UICommand("end_set"))
+    k.handle(UICommand("next"))
+    assert k.view().targets.reps == hip.reps
 
 
 def test_fault_screen_shows_and_clears_by_itself():

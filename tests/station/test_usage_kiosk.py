@@ -1,14 +1,17 @@
 """The kiosk's usage-log hook with the real analysis on the simulated athlete, the warning the
 staff see, and the headless demo leaving its session in the state directory's log."""
 
+import dataclasses
 import json
 import sqlite3
 from types import SimpleNamespace
 
 from drivers.simplate import simulated_plate
+from station.admin import Admin
 from station.cli import main
 from station.kiosk import Athlete, Kiosk
-from station.profiles import Targets, load_profiles
+from station.profiles import load_profiles
+from station.programs import Program
 from station.usage_log import UsageLog
 from station.usage_recorder import SessionRecorder
 from station.view import UICommand
@@ -79,7 +82,10 @@ def test_coach_changes_are_events_and_a_log_warning_shows_on_the_screen(tmp_path
     assert log.flush(0.5) is False                         # the folder does not exist
     assert k.view().message.startswith("Usage log: ")
     assert "cannot be opened" in k.view().message
-    k.set_targets(PROFILES.get().id, Targets(hold_target_s=2.0, reps=6), athlete_id="a1")
+    admin = Admin.for_station(k, tmp_path / "state")    # the coach's screens' own stores
+    program = dataclasses.replace(Program.from_profile("six", "Six", PROFILES.get()), reps=6,
+                                  hold_target_s=2.0)
+    admin.book.create(program, "coach")
     (tmp_path / "missing").mkdir()
     assert log.flush()
     assert k.view().message is None
@@ -88,9 +94,10 @@ def test_coach_changes_are_events_and_a_log_warning_shows_on_the_screen(tmp_path
     (kind, detail), = conn.execute("SELECT kind, detail FROM events").fetchall()
     conn.close()
     assert kind == "coach_change"
-    assert json.loads(detail) == {"athlete_id": "a1", "exercise": PROFILES.get().id,
-                                  "hold_target_s": 2.0, "reps": 6, "sets": None,
-                                  "share_threshold": None, "min_lower_s": None}
+    detail = json.loads(detail)
+    assert (detail["role"], detail["action"], detail["program"]) == ("coach", "create", "six")
+    assert detail["changes"]["reps"] == [None, 6] and detail["changes"]["hold_target_s"] == [None, 2.0]
+    assert detail["at"]
 
 
 def test_a_local_log_problem_and_an_absent_facility_server_are_both_said(tmp_path):
