@@ -60,6 +60,23 @@ def captured(raw) -> np.ndarray:
     return np.fromfile(raw, dtype=np.int16).astype(np.float64) / 32768.0
 
 
+def streamed(raw) -> int:
+    """Samples the disk audio device has written so far."""
+    return raw.stat().st_size // 2 if raw.exists() else 0
+
+
+def stream_until(raw, samples: int, timeout: float = 20.0) -> int:
+    """Wait until the device has written ``samples`` (it streams in real time, so a loaded
+    machine only makes this slower, never the test wrong); the samples written."""
+    end = time.monotonic() + timeout
+    while streamed(raw) < samples:
+        if time.monotonic() > end:
+            raise AssertionError(f"the audio device wrote {streamed(raw)} of {samples} samples "
+                                 f"in {timeout} s")
+        time.sleep(0.02)
+    return streamed(raw)
+
+
 def onsets(x: np.ndarray, threshold: float = 0.02) -> np.ndarray:
     return np.nonzero(np.abs(x) > threshold)[0]
 
@@ -97,17 +114,18 @@ def test_mixer_bytes_follow_the_mixer_format():
 
 def test_played_tone_is_in_the_disk_audio_at_the_right_offset(disk_mixer):
     with CuePlayer(audio_cfg(volume=1.0), cache_dir=disk_mixer.parent) as player:
-        time.sleep(0.25)  # let the device stream silence first
-        written = disk_mixer.stat().st_size // 2  # samples already streamed at play time
+        stream_until(disk_mixer, RATE // 4)  # let the device stream silence first
+        before = streamed(disk_mixer)  # samples already streamed at play time
         assert player.play(cue(sound_id="warning", kind="toe_drive")) == "tone:warning"
-        time.sleep(0.6)
+        after = streamed(disk_mixer)
+        stream_until(disk_mixer, after + int(0.6 * RATE))
     pygame.mixer.quit()
     x = captured(disk_mixer)
     on = onsets(x)
     assert len(on), "nothing audible was captured"
     start = on[0]
     # within a couple of mixer buffers (+ the stdio buffer of the file) of the stream position
-    assert written - 2048 <= start <= written + 4 * 512 + 2048, (written, start)
+    assert before - 2048 <= start <= after + 4 * 512 + 2048, (before, after, start)
     assert np.all(np.abs(x[:start]) < 0.02)  # silence before
     note = TONES["warning"][0]
     segment = x[start:start + int(note.seconds * RATE)]
@@ -123,7 +141,7 @@ def test_mute_plays_nothing(disk_mixer):
         assert player.volume() == 0.0
         assert player.play(cue()) is None
         assert player.play_tone("good") is False
-        time.sleep(0.3)
+        stream_until(disk_mixer, int(0.3 * RATE))
     pygame.mixer.quit()
     assert len(captured(disk_mixer)) > RATE // 10  # the device did run...
     assert len(onsets(captured(disk_mixer))) == 0  # ...and stayed silent
@@ -131,9 +149,9 @@ def test_mute_plays_nothing(disk_mixer):
 
 def test_volume_scales_the_captured_tone(disk_mixer):
     with CuePlayer(audio_cfg(volume=0.25), cache_dir=disk_mixer.parent) as player:
-        time.sleep(0.1)
+        stream_until(disk_mixer, RATE // 10)
         player.play(cue(sound_id="rep"))
-        time.sleep(0.35)
+        stream_until(disk_mixer, streamed(disk_mixer) + int(0.35 * RATE))
     pygame.mixer.quit()
     peak = np.max(np.abs(captured(disk_mixer)))
     assert 0.6 * 0.25 * 0.85 < peak < 0.6 * 0.25 * 1.15
@@ -214,7 +232,7 @@ def test_spoken_cue_after_background_render(disk_mixer, tmp_path):
         assert player._speech_ch.get_busy()
         assert player.play(low) is None
         assert player.play(high) == "speech"
-        time.sleep(0.4)
+        stream_until(disk_mixer, streamed(disk_mixer) + int(0.4 * RATE))
     pygame.mixer.quit()
     x = captured(disk_mixer)
     assert np.max(np.abs(x)) > 0.1  # the speech really reached the device
