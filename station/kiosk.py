@@ -10,6 +10,7 @@ Screens (``station.view.SCREENS``)::
     idle --tap / button / stepping on--> ready --start / button / the first drive--> live
     live --stepped off past the grace / end set / button--> summary --next / stepping on--> ready
     summary --nobody on the plate for SUMMARY_IDLE_S--> idle;   home (from anywhere) --> idle
+    ready --nobody on the plate for READY_IDLE_S--> idle
     (the next set is on the other side: sides alternate set by set until each has its sets)
     any screen --sampler fault--> fault --fault cleared--> the screen it interrupted
 
@@ -69,6 +70,10 @@ TRACE_S = 6.0
 BANNER_S = 3.0
 #: Seconds the summary waits with nobody on the plate before going back to idle.
 SUMMARY_IDLE_S = 45.0
+#: Seconds the ready screen waits with nobody on the plate before going back to idle: an
+#: athlete who chose themselves (or finished a set) and left must not have the next person's
+#: reps logged under their name.
+READY_IDLE_S = 120.0
 #: Seconds a transient message ("badge not known") shows.
 MESSAGE_S = 4.0
 #: Seconds without a sample after which the kiosk's time follows the samples' clock instead
@@ -132,6 +137,7 @@ class Kiosk:
         self._banner: Cue | None = None
         self._message: tuple[str, float] | None = None
         self._summary_since: float | None = None
+        self._ready_empty_since: float | None = None
         self._sets: dict[str, list[SetSummary]] = {}
         self._record: _SetRecord | None = None
         self._last_summary: SummaryView | None = None
@@ -232,6 +238,12 @@ class Kiosk:
                 and not self.analyzer.live.on_plate \
                 and self.now - self._summary_since > SUMMARY_IDLE_S:
             self._go_idle("timeout", self._summary_since)
+        if self.screen != "ready" or self.analyzer.live.on_plate:
+            self._ready_empty_since = None
+        elif self._ready_empty_since is None:
+            self._ready_empty_since = self.now
+        elif self.now - self._ready_empty_since > READY_IDLE_S:
+            self._go_idle("timeout", self._ready_empty_since)
 
     def admin_shown(self) -> bool:
         """Whether a coach's or staff's screen is up (the athlete's screens wait under it)."""

@@ -234,3 +234,43 @@ def test_stored_roster_and_programs_reach_the_kiosk(tmp_path):
     assert v.athlete == "Ada" and v.targets.reps == 6 and v.targets.hold_s == hip.hold_target_s
     k.handle(UICommand("choose_athlete", "b2"))
     assert k.view().targets.hold_s == 3.0
+
+
+def _still(k, seconds, load_n=0.0, rate=80.0):
+    """Plate time passes with ``load_n`` standing still on it (split 60/40 heel/forefoot)."""
+    from drivers.sample import Sample
+
+    t0 = k.now
+    for i in range(0, int(seconds * rate), 4):
+        k.feed([Sample(t0 + (i + j + 1) / rate, 0.6 * load_n, 0.4 * load_n)
+                for j in range(4)])
+
+
+def test_the_ready_screen_goes_back_to_idle_when_its_athlete_has_left():
+    """Ada badges in and walks away: after READY_IDLE_S of an empty plate the kiosk is idle, so
+    whoever comes next is not logged as Ada."""
+    from station.kiosk import READY_IDLE_S
+
+    k = kiosk()
+    k.handle(UICommand("badge", "0012345"))
+    assert (k.view().screen, k.view().athlete) == ("ready", "Ada")
+    _still(k, READY_IDLE_S - 5.0)
+    assert (k.view().screen, k.view().athlete) == ("ready", "Ada")
+    _still(k, 10.0)
+    v = k.view()
+    assert (v.screen, v.athlete) == ("idle", None)
+
+
+def test_someone_on_the_plate_keeps_the_ready_screen():
+    """A foot resting on the plate (setting up, or between sets) is somebody there."""
+    from station.kiosk import READY_IDLE_S
+
+    k = kiosk()
+    k.handle(UICommand("badge", "0012345"))
+    _still(k, READY_IDLE_S + 30.0, load_n=300.0)
+    assert k.analyzer.live.on_plate
+    assert (k.view().screen, k.view().athlete) == ("ready", "Ada")
+    _still(k, READY_IDLE_S - 5.0)                      # the foot leaves: the wait starts now
+    assert k.view().screen == "ready"
+    _still(k, 10.0)
+    assert k.view().screen == "idle"
