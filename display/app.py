@@ -95,7 +95,7 @@ class RunStats:
     cue_onsets: list[tuple[str, float]] = field(default_factory=list)  #: (kind, flip time)
     sounds: list[tuple[str, str | None]] = field(default_factory=list)  #: (kind, what played)
     screens: list[str] = field(default_factory=list)          #: each screen entered, in order
-    commands: list[UICommand] = field(default_factory=list)   #: what input asked the kiosk
+    commands: list[UICommand] = field(default_factory=list)   #: asked (PIN digits: kind only)
     screenshots: list[Path] = field(default_factory=list)
     failsafes: int = 0
     startup_s: float | None = None                            #: call to first flip, real s
@@ -115,6 +115,12 @@ class RunStats:
         if self.startup_s is not None:
             out["startup_s"] = self.startup_s
         return out
+
+
+def _remembered(command: UICommand) -> UICommand:
+    """What the run's stats keep of a command: a PIN digit only as its kind, so the digits
+    live only in the PIN pad's buffer (``station.admin``), never in the stats or a dump."""
+    return UICommand(command.kind) if command.kind == "pin_digit" else command
 
 
 def post_command(command: UICommand) -> bool:
@@ -234,7 +240,7 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
                     continue  # input waits until a real screen is back
                 try:
                     for command in mapper.handle(event, shown, t):
-                        stats.commands.append(command)
+                        stats.commands.append(_remembered(command))
                         kiosk.handle(command)
                 except Exception:
                     enter_failsafe(f"handling {event}")
@@ -242,7 +248,7 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
             if failsafe_until is None and shown is not None:
                 try:
                     for command in mapper.poll(shown, t):  # long presses that lasted
-                        stats.commands.append(command)
+                        stats.commands.append(_remembered(command))
                         kiosk.handle(command)
                 except Exception:
                     enter_failsafe("a long press")

@@ -652,3 +652,33 @@ def test_mapper_validates_at_once():
         InputMapper((0, 480), hit=lambda p, v: None)
     with pytest.raises(TypeError, match="hit"):
         InputMapper((800, 480), hit=None)
+
+
+# ------------------------------------------------------------------------- what a run keeps
+
+def test_a_pin_typed_on_the_real_kiosk_leaves_no_digit_in_the_stats(tmp_path):
+    """The real station, renderer and loop; fingers on the PIN pad. The digits reach the pad (the
+    coach's screen opens) but the run's stats keep only that a digit was typed."""
+    from touch import Hand, hold, screen, type_pin
+
+    from station.config import load_config
+    from station.kiosk_run import demo_session, run_session
+    from station.pins import PinStore
+
+    pin = "2580"
+    state = tmp_path / "state"
+    state.mkdir()
+    PinStore(state).set_pin("coach", pin)
+    cfg = load_config(None)
+    hand = Hand([screen("idle"), hold("admin"), screen("pin"), *type_pin(pin), screen("coach")],
+                fps=cfg.display.fps)
+    session = demo_session(cfg, headless=True)
+    stats, _ = run_session(session, cfg, state, fullscreen=False, headless=True,
+                           size=hand.size, on_frame=hand)
+    assert hand.failed is None, hand.failed
+    digits = [c for c in stats.commands if c.kind == "pin_digit"]
+    assert digits == [UICommand("pin_digit")] * len(pin)   # counted, their values gone
+    assert UICommand("pin_ok") in stats.commands
+    assert not any(c.value is not None and c.value in pin for c in stats.commands
+                   if c.kind.startswith("pin"))
+    assert f"'{pin[0]}'" not in repr(stats.commands)
