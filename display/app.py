@@ -40,11 +40,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import pygame
 
 from drivers.errors import DisplayError
@@ -52,6 +50,7 @@ from station.config import AudioConfig, DisplayConfig
 from station.view import AudioView, Cue, UICommand, ViewState
 
 from .input import COMMAND_EVENT, Athlete, InputMapper, panel_rect, panel_size
+from .run_stats import RunStats
 from .sound import CuePlayer, pre_init
 
 log = logging.getLogger(__name__)
@@ -82,39 +81,6 @@ class Renderer(Protocol):
     def draw(self, surface: pygame.Surface, view: ViewState) -> list[pygame.Rect]: ...
     def hit(self, pos: tuple[int, int], view: ViewState) -> UICommand | None: ...
     def failsafe(self, surface: pygame.Surface, message: str) -> None: ...
-
-
-@dataclass
-class RunStats:
-    """What a run did, for the log, the tests and ``gym-station bench``."""
-
-    frames: int = 0
-    dropped: int = 0
-    frame_ms: list[float] = field(default_factory=list)      #: work per frame, real ms
-    cue_latency_ms: list[float] = field(default_factory=list)  #: flip time - cue.t
-    cue_onsets: list[tuple[str, float]] = field(default_factory=list)  #: (kind, flip time)
-    sounds: list[tuple[str, str | None]] = field(default_factory=list)  #: (kind, what played)
-    screens: list[str] = field(default_factory=list)          #: each screen entered, in order
-    commands: list[UICommand] = field(default_factory=list)   #: asked (PIN digits: kind only)
-    screenshots: list[Path] = field(default_factory=list)
-    failsafes: int = 0
-    startup_s: float | None = None                            #: call to first flip, real s
-    size: tuple[int, int] = (0, 0)                            #: the logical surface
-    #: why the loop ended: "window closed", "seconds", "on_frame" or "exit requested" (the
-    #: staff left the kiosk)
-    ended: str | None = None
-    audio: list[AudioView] = field(default_factory=list)      #: each loudness applied, in order
-
-    def figures(self) -> dict[str, float]:
-        """p50/p99 of frame work and cue latency, dropped frames: the run's headline numbers."""
-        out: dict[str, float] = {"frames": self.frames, "dropped": self.dropped}
-        for name, values in (("frame_ms", self.frame_ms), ("cue_latency_ms", self.cue_latency_ms)):
-            if values:
-                out[f"{name}_p50"] = float(np.percentile(values, 50))
-                out[f"{name}_p99"] = float(np.percentile(values, 99))
-        if self.startup_s is not None:
-            out["startup_s"] = self.startup_s
-        return out
 
 
 def _remembered(command: UICommand) -> UICommand:
@@ -219,7 +185,7 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
             mapper.cancel()
             _draw_failsafe(renderer, surface)
             full_redraw = True
-            if stats.screens[-1:] != ["failsafe"]:
+            if stats.screens.last() != "failsafe":
                 stats.screens.append("failsafe")
 
         try:
@@ -274,7 +240,7 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
                     kiosk.feed(drain())
                     kiosk.tick(status())
                     view = kiosk.view()
-                    if stats.screens[-1:] != [view.screen]:
+                    if stats.screens.last() != view.screen:
                         stats.screens.append(view.screen)
                     holds = mapper.holding(view, t)
                     if was_holding and not holds:
@@ -502,7 +468,7 @@ class _Screenshots:
 
     def consider(self, surface: pygame.Surface, view: ViewState | None, stats: RunStats) -> None:
         name = "failsafe" if view is None else view.screen
-        if name not in self.taken and (view is not None or stats.screens[-1:] == ["failsafe"]):
+        if name not in self.taken and (view is not None or stats.screens.last() == "failsafe"):
             self._take(surface, name)
         elif view is not None and _mid_rep(view) and "live-mid-rep" not in self.taken:
             self._take(surface, "live-mid-rep")  # a later frame than the live screen's first

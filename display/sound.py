@@ -34,6 +34,7 @@ import subprocess
 import threading
 import time
 import wave
+from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -267,7 +268,7 @@ class CuePlayer:
         self._speaking_priority = -1
         self._warned_no_espeak = False
         self._closed = False
-        self.played: list[tuple[str, str]] = []   #: (cue kind, what played) for the log/tests
+        self.played: deque[tuple[str, str]] = deque(maxlen=1000)  #: latest (cue kind, what played)
         self._open()
 
     # -------------------------------------------------------------------- setup

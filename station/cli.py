@@ -317,7 +317,7 @@ def cmd_demo(args) -> int:
                                  headless=args.headless, seconds=args.seconds,
                                  screenshots=args.screenshots, size=args.size, t_start=t_start)
     print(f"demo: {stats.frames} frames ({stats.dropped} dropped), screens: "
-          f"{' -> '.join(stats.screens)}")
+          f"{stats.screen_path()}")
     if stats.screenshots:
         print(f"screenshots: {len(stats.screenshots)} in {args.screenshots}")
     return EXIT_OK

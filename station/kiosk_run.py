@@ -304,5 +304,5 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
             _close_usage(session.kiosk, recorder, push)
     figures = stats.figures()
     log.info("kiosk stopped: %d frames, %d dropped, screens %s", stats.frames, stats.dropped,
-             " -> ".join(stats.screens))
+             stats.screen_path())
     return stats, figures

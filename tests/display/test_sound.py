@@ -162,6 +162,18 @@ def test_no_sound_id_is_silent(disk_mixer):
         assert player.play(cue(sound_id=None)) is None
 
 
+def test_the_players_record_of_what_played_stays_bounded(tmp_path):
+    """A kiosk plays cues all day: the player keeps the latest it played, not every one."""
+    pygame.mixer.quit()
+    with CuePlayer(audio_cfg(speech=False), cache_dir=tmp_path) as player:
+        assert player.enabled
+        for i in range(1500):
+            assert player.play(cue(kind=f"rep_{i}")) == "tone:rep"
+        assert len(player.played) == 1000
+        assert player.played[-1] == ("rep_1499", "tone:rep") and player.played[0][0] == "rep_500"
+    pygame.mixer.quit()
+
+
 def test_audio_device_failure_leaves_sound_off(monkeypatch, caplog):
     pygame.mixer.quit()
     monkeypatch.setenv("SDL_AUDIODRIVER", "no-such-audio-driver")
