@@ -115,9 +115,15 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
               renderer_factory: Callable[[tuple[int, int]], Renderer] | None = None,
               athlete: Athlete | None = None, phrases: Iterable[str] = (),
               title: str = TITLE, now: Callable[[], _dt.datetime] | None = None,
-              t_start: float | None = None) -> RunStats:
+              t_start: float | None = None, closable: bool = True) -> RunStats:
     """Run the kiosk until the window is closed, ``seconds`` have passed on ``clock``,
     ``on_frame(stats, view)`` returns True, or the view asks to leave (``exit_requested``).
+
+    ``closable=False`` (the kiosk itself, ``gym-station run``): a close request from the
+    windowing system (``pygame.QUIT``) is logged and ignored. Only the staff's PIN-guarded
+    "Leave kiosk" may end the kiosk as a choice, and a kiosk has no window a passer-by should be
+    able to close (a window manager's close, Alt+F4 on a keyboard left plugged in): closing it
+    would cut an athlete's set short and, exiting 0, keep the station down.
 
     ``drain()`` returns the samples taken since the last frame and ``status()`` the sampler's
     status; ``clock`` is the monotonic clock the samples are stamped with (default
@@ -199,8 +205,12 @@ def run_kiosk(kiosk: Kiosk, drain: Callable[[], list], status: Callable[[], Any]
             dirty: list[pygame.Rect] | None = []
             for event in pygame.event.get():
                 if event.type == pygame.QUIT:
-                    running = False
-                    stats.ended = "window closed"
+                    if closable:
+                        running = False
+                        stats.ended = "window closed"
+                    else:
+                        log.warning("display: the window system asked the kiosk to close; "
+                                    "ignored (only the staff's Leave kiosk ends it)")
                     continue
                 if failsafe_until is not None or shown is None:
                     continue  # input waits until a real screen is back

@@ -341,12 +341,22 @@ def cmd_run(args) -> int:
     # heartbeat may lag up to the 2 s between attempts to open a plate that is not there yet)
     watchdog = Watchdog(lambda: session.sampler.heartbeat_fresh(3.0))
     try:
-        run_session(session, cfg, state, fullscreen=cfg.display.fullscreen and not args.windowed,
-                    size=args.size, t_start=t_start, on_frame=watchdog.on_frame)
+        # not closable: a close request from the windowing system is ignored (see run_kiosk)
+        stats, _ = run_session(session, cfg, state,
+                               fullscreen=cfg.display.fullscreen and not args.windowed,
+                               size=args.size, t_start=t_start, on_frame=watchdog.on_frame,
+                               closable=False)
     finally:
         notify_stopping()
         watchdog.close()
-    return EXIT_OK
+    # 0 tells systemd the staff left the kiosk (the unit then leaves it stopped): only their
+    # PIN-guarded Leave kiosk may say so. A loop that ended any other way is a fault: the unit
+    # starts the kiosk again.
+    if stats.ended == "exit requested":
+        return EXIT_OK
+    print(f"gym-station run: the kiosk stopped ({stats.ended}) without the staff leaving it; "
+          "exit 1 so systemd starts it again", file=sys.stderr)
+    return EXIT_FAULT
 
 
 def cmd_analyze(args) -> int:

@@ -259,8 +259,10 @@ def _close_usage(kiosk: Kiosk, recorder, push) -> None:
 def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
                 headless: bool = False, seconds: float | None = None,
                 screenshots: str | None = None, size: tuple[int, int] | None = None,
-                t_start: float | None = None, pin_factory=None, on_frame=None):
-    """Run the display loop on a session until the window closes or ``seconds`` pass.
+                t_start: float | None = None, pin_factory=None, on_frame=None,
+                closable: bool = True):
+    """Run the display loop on a session until the window closes (``closable``: see
+    :func:`display.app.run_kiosk`), the staff leave or ``seconds`` pass.
 
     ``on_frame(stats, view)`` runs after each flip (the systemd watchdog uses it), after the
     station hardware's own frame hook."""
@@ -298,7 +300,7 @@ def run_session(session: Session, cfg: Config, state: Path, *, fullscreen: bool,
                 headless=headless, seconds=seconds, screenshots=screenshots,
                 clock=session.clock, sound_cache_dir=state / "sounds", athlete=athlete,
                 phrases=cue_phrases(session.kiosk.profiles), title=cfg.station.name,
-                t_start=t_start, on_frame=frame_hooks if hooks else None)
+                t_start=t_start, on_frame=frame_hooks if hooks else None, closable=closable)
         finally:
             hardware.close()
             _close_usage(session.kiosk, recorder, push)
