@@ -9,10 +9,10 @@ nothing needs a double tap, and deleting a program or an athlete needs a long pr
 (``LONG_PRESS_S``). A - or + at its bound is drawn dim and sends nothing, so a value out of
 bounds cannot be asked for.
 
-What only the display cares about (a list's page, the keyboard's Shift, which setting's help is
-shown) is kept here as display-only actions; the button lists are cached per static key, so a
-frame allocates nothing when nothing changed. An admin screen with ``admin=None`` (the
-renderer's warm-up) draws an empty page with Back and Lock.
+What only the display cares about (a list's page, the keyboard's Shift and accented letters,
+which setting's help is shown) is kept here as display-only actions; the button lists are cached
+per static key, so a frame allocates nothing when nothing changed. An admin screen with
+``admin=None`` (the renderer's warm-up) draws an empty page with Back and Lock.
 """
 
 from __future__ import annotations
@@ -40,21 +40,49 @@ PIN_KEYS = (*((str(d), "pin_digit", str(d)) for d in range(1, 10)),
             ("Delete", "pin_back", None), ("0", "pin_digit", "0"), ("OK", "pin_ok", None))
 #: The on-screen keyboard's rows: (label, what it types or a display action, width in keys).
 #: Landscape screens get QWERTY; a portrait screen is too narrow for ten keys a row at a
-#: fingertip each, so it gets the letters in order, seven a row.
+#: fingertip each, so it gets the letters in order, seven a row. The accents key (``@accents``)
+#: shows a page of accented letters in the same places, for one letter; on landscape screens it
+#: and "." sit in the bottom row (:data:`LANDSCAPE_BOTTOM`), the four rows above being full.
+SHIFT = ("Shift", "@shift", 2.0)
+ACCENTS_KEY = ("àé", "@accents", 1.0)   #: "abc" while the accents show
 QWERTY_ROWS = (
     tuple((c, c, 1.0) for c in "1234567890"),
     tuple((c, c, 1.0) for c in "qwertyuiop"),
     tuple((c, c, 1.0) for c in "asdfghjkl-"),
-    (("Shift", "@shift", 2.0), *((c, c, 1.0) for c in "zxcvbnm'")),
+    (SHIFT, *((c, c, 1.0) for c in "zxcvbnm'")),
 )
 ABC_ROWS = (
     tuple((c, c, 1.0) for c in "1234567"),
-    tuple((c, c, 1.0) for c in "890-'."),
+    (*((c, c, 1.0) for c in "890-'."), ACCENTS_KEY),
     tuple((c, c, 1.0) for c in "abcdefg"),
     tuple((c, c, 1.0) for c in "hijklmn"),
     tuple((c, c, 1.0) for c in "opqrstu"),
-    (("Shift", "@shift", 2.0), *((c, c, 1.0) for c in "vwxyz")),
+    (SHIFT, *((c, c, 1.0) for c in "vwxyz")),
 )
+#: The accented letters of names in the gym's languages (French, Spanish, Portuguese, German,
+#: the Nordic, Polish, Czech, Turkish...): 38, as many as the letter keys of either layout.
+ACCENTED = "àáâäãåæçèéêëìíîïñòóôöõøœùúûüýßčćšžłńřş"
+ACCENT_QWERTY_ROWS = (
+    tuple((c, c, 1.0) for c in ACCENTED[0:10]),
+    tuple((c, c, 1.0) for c in ACCENTED[10:20]),
+    tuple((c, c, 1.0) for c in ACCENTED[20:30]),
+    (SHIFT, *((c, c, 1.0) for c in ACCENTED[30:38])),
+)
+ACCENT_ABC_ROWS = (
+    tuple((c, c, 1.0) for c in ACCENTED[0:7]),
+    (*((c, c, 1.0) for c in ACCENTED[7:13]), ACCENTS_KEY),
+    tuple((c, c, 1.0) for c in ACCENTED[13:20]),
+    tuple((c, c, 1.0) for c in ACCENTED[20:27]),
+    tuple((c, c, 1.0) for c in ACCENTED[27:34]),
+    (SHIFT, *((c, c, 1.0) for c in ACCENTED[34:38])),
+)
+#: The landscape keyboard's bottom row: (label, a command or what the key types, style, width).
+LANDSCAPE_BOTTOM = (("Cancel", UICommand("kb_cancel"), "normal", 1.5),
+                    ("Lock", UICommand("lock"), "quiet", 1.5),
+                    (ACCENTS_KEY[0], "@accents", "quiet", 1.0),
+                    ("Space", " ", "normal", 3.0),
+                    (".", ".", "normal", 1.0),
+                    ("OK", UICommand("kb_ok"), "primary", 2.0))
 #: The number pad (badge numbers): three a row, 0 under 8.
 DIGIT_ROWS = (tuple((c, c, 1.0) for c in "123"), tuple((c, c, 1.0) for c in "456"),
               tuple((c, c, 1.0) for c in "789"), (("0", "0", 1.0),))
@@ -533,38 +561,53 @@ class HistoryScreen(AdminScreen):
 
 
 # ------------------------------------------------------------------------------- keyboard
+def _upper(c: str) -> str:
+    """What a key types under Shift: the capital of a letter that has a one-letter capital
+    (not "ß", whose capital is "SS")."""
+    return c.upper() if len(c) == 1 and c.isalpha() and len(c.upper()) == 1 else c
+
+
 class KeyboardScreen(AdminScreen):
     """The on-screen keyboard: the text with a caret, the keys (a number pad for badge
-    numbers), Delete, Cancel, Lock, Space and OK. Shift is the display's own: it changes what
-    the letter keys type, for one letter."""
+    numbers), Delete, Cancel, Lock, Space and OK. Shift and the accents key are the display's
+    own: Shift changes what the letter keys type, the accents key shows accented letters, each
+    for one letter (the accents key again goes back)."""
 
     name = "keyboard"
 
     def __init__(self, theme, layout):
         super().__init__(theme, layout)
         self.shift = False
+        self.accents = False
 
     def action(self, name):
         if name == "@shift":
             self.shift = not self.shift
+        elif name == "@accents":
+            self.accents = not self.accents
 
     def hit(self, pos, view):
         command = super().hit(pos, view)
-        if command is not None and command.kind == "kb_key" and (command.value or "").isalpha():
-            self.shift = False
+        if command is not None and command.kind == "kb_key":
+            if (command.value or "").isalpha():
+                self.shift = False
+            self.accents = False
         return command
 
     def _rows(self, digits: bool):
         if digits:
             return DIGIT_ROWS, 3
-        return (ABC_ROWS, 7) if self.layout.portrait else (QWERTY_ROWS, 10)
+        if self.layout.portrait:
+            return (ACCENT_ABC_ROWS if self.accents else ABC_ROWS), 7
+        return (ACCENT_QWERTY_ROWS if self.accents else QWERTY_ROWS), 10
 
     def title(self, admin):
         return admin.keyboard.title if admin.keyboard is not None else admin.title
 
     def page_key(self, view, admin):
         k = admin.keyboard
-        return None if k is None else (k.title, k.digits, self.shift, self._full(k))
+        return None if k is None else (k.title, k.digits, self.shift, self.accents,
+                                       self._full(k))
 
     @staticmethod
     def _full(k) -> bool:
@@ -593,33 +636,42 @@ class KeyboardScreen(AdminScreen):
                                  strict=True):
             for cell, (label, value, _) in zip(key_cells(row_rect, tuple(w for *_, w in row),
                                                          columns, g), row, strict=True):
-                if value.startswith("@"):
-                    out.append(Button(cell, label, None, "selected" if self.shift else "quiet",
-                                      action=value))
-                    continue
-                if self.shift and value.isalpha():
-                    value, label = value.upper(), label.upper()
-                if full:
-                    out.append(Button(cell, label, None, "dim"))
-                else:
-                    out.append(Button(cell, label, UICommand("kb_key", value), "normal"))
+                out.append(self._key(cell, label, value, full))
         if k.digits:
             bottom = (("Cancel", UICommand("kb_cancel"), "normal", 2.0),
                       ("Lock", UICommand("lock"), "quiet", 2.0),
                       ("OK", UICommand("kb_ok"), "primary", 2.0))
             units = 6
+        elif columns == 10:
+            bottom, units = LANDSCAPE_BOTTOM, columns
         else:
-            space_w = 4.5 if columns == 10 else 2.0
-            bottom = (("Cancel", UICommand("kb_cancel"), "normal", 2.0 if columns == 10 else 1.5),
+            bottom = (("Cancel", UICommand("kb_cancel"), "normal", 1.5),
                       ("Lock", UICommand("lock"), "quiet", 1.5),
-                      ("Space", None if full else UICommand("kb_key", " "),
-                       "dim" if full else "normal", space_w),
+                      ("Space", " ", "normal", 2.0),
                       ("OK", UICommand("kb_ok"), "primary", 2.0))
             units = columns
         cells = key_cells(lay["bottom"], tuple(b[3] for b in bottom), units, g)
         for cell, (label, command, style, _) in zip(cells, bottom, strict=True):
-            out.append(Button(cell, label, command, style))
+            if isinstance(command, str):   # a key: it types, or is the display's own
+                out.append(self._key(cell, label, command, full))
+            else:
+                out.append(Button(cell, label, command, style))
         return out
+
+    def _key(self, cell: Rect, label: str, value: str, full: bool) -> Button:
+        """One key: Shift or the accents key (the display's own, lit while on), or a key that
+        types ``value`` (under Shift its capital), dim and silent when the text is full."""
+        if value == "@shift":
+            return Button(cell, label, None, "selected" if self.shift else "quiet",
+                          action=value)
+        if value == "@accents":
+            return Button(cell, "abc" if self.accents else label, None,
+                          "selected" if self.accents else "quiet", action=value)
+        if self.shift:
+            value, label = _upper(value), _upper(label)
+        if full:
+            return Button(cell, label, None, "dim")
+        return Button(cell, label, UICommand("kb_key", value), "normal")
 
     def draw_page(self, bg, view, admin):
         k = admin.keyboard

@@ -486,3 +486,98 @@ def test_a_full_field_takes_no_more_characters(admin_view):
     shorter = dataclasses.replace(kb, text="12345678901")
     assert r.hit(five.rect.center, admin_view("keyboard", keyboard=shorter)) == \
         UICommand("kb_key", "5")
+
+
+# -- names with accents and punctuation -------------------------------------------------------
+def keys_typed(r, view) -> set[str]:
+    return {b.command.value for b in r.buttons(view) if b.command and b.command.kind == "kb_key"}
+
+
+def toggle(r, view, action):
+    b = next(b for b in r.buttons(view) if b.action == action)
+    assert r.hit(b.rect.center, view) is None   # the display's own
+    return b
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_the_keyboard_has_name_punctuation_and_a_page_of_accented_letters(size, admin_view):
+    view = admin_view("keyboard")
+    r = Renderer(size)
+    assert set(".-' ") <= keys_typed(r, view)
+    assert toggle(r, view, "@accents").label == "àé"
+    accented = keys_typed(r, view)
+    assert set("éèêëáàâäãåçíìîïñóòôöõøúùûüýßæœčćšžłńřş") <= accented
+    assert not set("abcdefghijklmnopqrstuvwxyz") & accented
+    assert next(b for b in r.buttons(view) if b.action == "@accents").label == "abc"
+    # every key a fingertip, inside the screen, apart from the others, and answering
+    screen_rect = Rect(0, 0, *size)
+    buttons = r.buttons(view)
+    for i, b in enumerate(buttons):
+        assert b.rect.width >= r.layout.min_touch and b.rect.height >= r.layout.min_touch, b
+        assert screen_rect.contains(b.rect), b
+        assert not any(b.rect.colliderect(o.rect) for o in buttons[i + 1:]), b
+        if b.command is not None and b.command.kind != "kb_key":  # a letter: see below
+            assert r.hit(b.rect.center, view) == b.command
+    # an accented letter, for one letter: then the letters again
+    e_acute = next(b for b in r.buttons(view) if b.label == "é")
+    assert r.hit(e_acute.rect.center, view) == UICommand("kb_key", "é")
+    assert "a" in keys_typed(r, view) and "é" not in keys_typed(r, view)
+    # Shift gives the capitals ("ß" has no one-letter capital: it stays)
+    toggle(r, view, "@accents")
+    toggle(r, view, "@shift")
+    capitals = keys_typed(r, view)
+    assert {"É", "Ñ", "Ü", "Ł", "ß"} <= capitals and all(len(c) == 1 for c in capitals)
+    # the theme's font has every glyph (a missing one renders as the same empty box)
+    font = r.theme.font(r.theme.font_size("title"))
+    box = pygame.image.tobytes(font.render("\u0800", True, (255, 255, 255)), "RGBA")
+    missing = [c for c in accented | capitals
+               if pygame.image.tobytes(font.render(c, True, (255, 255, 255)), "RGBA") == box]
+    assert missing == []
+
+
+def type_with_keys(r, kiosk, text: str) -> None:
+    """Type ``text`` as a coach would: tap the key that types each character, going to the
+    capitals and the accented letters (Shift, the accents key) when it is not showing."""
+    for ch in text:
+        for attempt in range(4):
+            view = kiosk.view()
+            key = next((b for b in r.buttons(view) if b.command == UICommand("kb_key", ch)),
+                       None)
+            if key is not None:
+                kiosk.handle(r.hit(key.rect.center, view))
+                break
+            toggle(r, view, "@shift" if attempt % 2 == 0 else "@accents")
+        else:
+            raise AssertionError(f"no key types {ch!r} on the {r.size} keyboard")
+
+
+@pytest.mark.parametrize("size", [(800, 480), (720, 1280)], ids=["800x480", "720x1280"])
+def test_names_with_accents_and_punctuation_reach_the_roster_and_its_csv(size, tmp_path,
+                                                                         monkeypatch):
+    from station.admin import Admin
+    from station.kiosk import Kiosk
+    from station.profiles import load_profiles
+    from station.roster import Roster, parse_roster_csv
+
+    monkeypatch.setattr("station.pins.SCRYPT_N", 2**10)   # cheaper hashing, same code path
+    kiosk = Kiosk(load_profiles(), rate_hz=80.0)
+    admin = Admin.for_station(kiosk, tmp_path)
+    admin.pins.set_pin("coach", "2580")
+    for c in [UICommand("admin", "coach"), *(UICommand("pin_digit", d) for d in "2580"),
+              UICommand("pin_ok")]:
+        kiosk.handle(c)
+    assert kiosk.view().screen == "coach"
+    r = Renderer(size)
+    names = ["José Muñoz", "J. Smith", "Zoë D'Arcy-Łukasz", "Søren Østergård"]
+    for name in names:
+        kiosk.handle(UICommand("new_athlete"))
+        assert kiosk.view().screen == "keyboard"
+        type_with_keys(r, kiosk, name)
+        assert kiosk.view().admin.keyboard.text == name
+        ok = next(b for b in r.buttons(kiosk.view()) if b.command == UICommand("kb_ok"))
+        kiosk.handle(r.hit(ok.rect.center, kiosk.view()))
+        assert kiosk.view().screen == "athlete", kiosk.view().admin.keyboard
+    stored = Roster.load(tmp_path)
+    assert [a.name for a in stored.athletes()] == names
+    rows = parse_roster_csv(stored.export_csv().encode("utf-8"))
+    assert [entry.name for _, entry in rows] == names
