@@ -7,6 +7,11 @@ change of parameters still verifies PINs set before it. A 4..8 digit PIN has at 
 values: the hash keeps it out of backups and screenshots in the clear, the file mode and the
 lockout are what stop guessing.
 
+The file is looked at again whenever a PIN is used (one ``stat``, see
+:class:`station.statefile.StateFile`): a PIN set at the console while the kiosk runs opens the
+screens at once and the old one no longer does, and a damaged file set right again opens them
+without a restart. A new PIN is stored over the file as it is now, never over an older copy.
+
 Lockout: five wrong tries in a row lock that role for a minute, on the injected monotonic clock
 (tests step it; nothing reads the wall clock). Every wrong try is reported to ``on_failure(kind,
 detail)``, which takes the usage log's ``event`` directly: the detail names the role and the
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PinError
-from .paths import write_state_file
+from .statefile import StateFile
 
 ROLES = ("coach", "staff")
 PIN_MIN_DIGITS, PIN_MAX_DIGITS = 4, 8
@@ -133,22 +138,49 @@ class PinStore:
         self.path = pins_file(Path(state_dir))
         self.clock = clock
         self.on_failure = on_failure
-        self.damaged: str | None = None
-        try:
-            self._hashes: dict[str, _Hash] = self._read()
-        except PinError as e:
-            if not damaged_ok:
-                raise
-            self.damaged = str(e)
-            self._hashes = {}
+        self._file = StateFile(self.path)
+        self._damaged_ok = damaged_ok
+        self._damaged: str | None = None
+        self._hashes: dict[str, _Hash] = {}
         self._tries: dict[str, int] = dict.fromkeys(ROLES, 0)
         self._locked_until: dict[str, float] = {}
+        self._load()
+
+    @property
+    def damaged(self) -> str | None:
+        """Why pins.json cannot be used (None: it can), as the file is now."""
+        self._refresh()
+        return self._damaged
+
+    def _load(self) -> None:
+        """Read the file; a role whose PIN changed starts again with no wrong tries."""
+        try:
+            hashes, damaged = self._read(), None
+        except PinError as e:
+            if not self._damaged_ok:
+                raise
+            hashes, damaged = {}, str(e)
+        for role in ROLES:
+            if hashes.get(role) != self._hashes.get(role):
+                self._tries[role] = 0
+                self._locked_until.pop(role, None)
+        self._hashes, self._damaged = hashes, damaged
+
+    def _refresh(self) -> None:
+        """Read the file again if someone (`gym-station pin set`) replaced it since."""
+        try:
+            changed = self._file.changed(force=True)
+        except OSError:
+            return  # the folder cannot be looked at just now: keep what was read
+        if changed:
+            self._load()
 
     def _read(self) -> dict[str, _Hash]:
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
+            data = self._file.read_bytes()
+            if data is None:
+                return {}
+            raw = json.loads(data.decode("utf-8"))
         except (OSError, ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
             raise PinError(f"{self.path} cannot be read ({e}): set the PINs again with "
                            "`gym-station pin set coach` and `gym-station pin set staff`") from None
@@ -162,26 +194,34 @@ class PinStore:
             raise PinError(f"{self.path} is damaged ({e}): set the PINs again with "
                            "`gym-station pin set coach` and `gym-station pin set staff`") from None
 
-    def _write(self) -> None:
+    def _write(self, hashes: dict[str, _Hash]) -> None:
+        """Store ``hashes``, unless the file changed since it was read (then nothing is written:
+        the PIN would be set over a file nobody here has seen)."""
+        if self._file.changed(force=True):
+            raise PinError(f"{self.path} was changed meanwhile (by `gym-station pin set`?): "
+                           "nothing stored; set the PIN again")
         doc = {"version": FORMAT_VERSION,
-               "pins": {role: h.to_json() for role, h in sorted(self._hashes.items())}}
-        write_state_file(self.path, json.dumps(doc, indent=2) + "\n", 0o600)
+               "pins": {role: h.to_json() for role, h in sorted(hashes.items())}}
+        self._file.write_text(json.dumps(doc, indent=2) + "\n", 0o600)
+        self._hashes = hashes
 
     def is_set(self, role: str) -> bool:
         """Whether ``role`` has a PIN (a station without one asks for it on first start)."""
-        return check_role(role) in self._hashes
+        check_role(role)
+        self._refresh()
+        return role in self._hashes
 
     def set_pin(self, role: str, pin: str) -> None:
         """Store a new PIN for ``role`` (validated; the staff and coach PINs must differ, or the
         coach PIN would open staff mode). Clears that role's wrong tries and lockout."""
         check_role(role)
         validate_pin(pin)
+        self._refresh()
         for other, stored in self._hashes.items():
             if other != role and stored.matches(pin):
                 raise PinError(f"the {role} PIN must differ from the {other} PIN")
-        self._hashes[role] = _Hash.new(pin)
-        self._write()
-        self.damaged = None
+        self._write({**self._hashes, role: _Hash.new(pin)})
+        self._damaged = None
         self._tries[role] = 0
         self._locked_until.pop(role, None)
 
@@ -205,7 +245,10 @@ class PinStore:
 
     def check(self, role: str, pin: str) -> bool:
         """Whether ``pin`` opens ``role``. False, without hashing, while the role is locked or
-        has no PIN; the fifth wrong try in a row locks it for :data:`LOCKOUT_S`."""
+        has no PIN; the fifth wrong try in a row locks it for :data:`LOCKOUT_S`. The PIN
+        checked is the one stored now (a PIN changed at the console counts at once)."""
+        check_role(role)
+        self._refresh()
         if self.locked_for(role) > 0:
             self._failed(role)
             return False

@@ -126,9 +126,10 @@ def test_a_fuzzed_pin_file_is_usable_or_refused(data):
     check_pins(data)
 
 
-def test_the_valid_pin_file_opens_coach_mode():
-    store = check_pins(PINS)
-    assert store is not None and store.check("coach", "1357")
+def test_the_valid_pin_file_opens_coach_mode(tmp_path):
+    assert check_pins(PINS) is not None
+    (tmp_path / "pins.json").write_bytes(PINS)  # a store follows its file: keep one to check
+    assert PinStore(tmp_path, clock=lambda: 0.0).check("coach", "1357")
 
 
 # -- programs.json --------------------------------------------------------------------------

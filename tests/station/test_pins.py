@@ -12,6 +12,12 @@ from station.errors import PinError
 from station.pins import LOCKOUT_S, MAX_TRIES, PinStore, validate_pin
 
 
+@pytest.fixture
+def cheap_scrypt(monkeypatch):
+    """PINs hashed at a lower scrypt cost: the same code path in a fraction of the time."""
+    monkeypatch.setattr("station.pins.SCRYPT_N", 2**10)
+
+
 def test_pin_is_stored_salted_never_in_the_clear(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
@@ -129,3 +135,47 @@ def test_a_damaged_pin_file_is_refused_with_what_to_do(tmp_path):
     (tmp_path / "pins.json").write_text("not json")
     with pytest.raises(PinError, match="cannot be read"):
         PinStore(tmp_path)
+
+
+def test_a_pin_changed_at_the_console_counts_at_once_in_the_running_kiosk(tmp_path, cheap_scrypt):
+    """The kiosk's store follows pins.json: after `gym-station pin set coach` (another store,
+    another process) the old PIN no longer opens the coach's screens and the new one does."""
+    kiosk = PinStore(tmp_path)
+    kiosk.set_pin("coach", "2580")
+    assert kiosk.check("coach", "2580")
+    PinStore(tmp_path).set_pin("coach", "9146")        # the console
+    assert not kiosk.check("coach", "2580")
+    assert kiosk.check("coach", "9146")
+
+
+def test_a_damaged_pin_file_set_right_at_the_console_opens_the_screens(tmp_path, cheap_scrypt):
+    (tmp_path / "pins.json").write_text("{ not json")
+    kiosk = PinStore(tmp_path, damaged_ok=True)
+    assert kiosk.damaged and not kiosk.is_set("coach")
+    console = PinStore(tmp_path, damaged_ok=True)
+    console.set_pin("coach", "2580")
+    console.set_pin("staff", "0852")
+    assert kiosk.damaged is None                       # no restart needed
+    assert kiosk.is_set("staff") and kiosk.check("coach", "2580")
+
+
+def test_a_pin_chosen_in_the_kiosk_keeps_a_pin_set_at_the_console(tmp_path, cheap_scrypt):
+    """A PIN stored by the kiosk goes into pins.json as it is now: the staff PIN set at the
+    console meanwhile is not written over with the kiosk's older copy."""
+    kiosk = PinStore(tmp_path)
+    kiosk.set_pin("coach", "2580")
+    PinStore(tmp_path).set_pin("staff", "0852")        # the console
+    kiosk.set_pin("coach", "4711")
+    again = PinStore(tmp_path)
+    assert again.check("staff", "0852") and again.check("coach", "4711")
+
+
+def test_a_pin_changed_at_the_console_clears_that_roles_lockout(tmp_path, cheap_scrypt):
+    clock = VirtualClock()
+    kiosk = PinStore(tmp_path, clock=clock)
+    kiosk.set_pin("coach", "2580")
+    for _ in range(MAX_TRIES):
+        kiosk.check("coach", "0000")
+    assert kiosk.locked_for("coach") > 0
+    PinStore(tmp_path).set_pin("coach", "9146")
+    assert kiosk.check("coach", "9146") and kiosk.locked_for("coach") == 0.0
