@@ -3,11 +3,17 @@
 Each athlete has a roster id (what the usage log keys them by), a display name, a badge id (the
 digits a USB RFID reader types; may be empty) and optionally the id of the coach's program
 assigned to them. The roster lives in ``roster.json`` in the state directory (written atomically,
-mode 0600: it holds names). Edits change the roster in memory; :meth:`Roster.save` stores it.
+mode 0600: it holds names). Edits change the roster in memory; :meth:`Roster.save` stores it,
+unless the file was changed since it was read (``gym-station roster import`` while the kiosk
+runs): then nothing is written and :meth:`Roster.refresh` reads the newer file, so an edit
+never wipes out an import. A damaged file is kept aside under a dated name, never overwritten.
 
 CSV import is all or nothing: the whole file is read and checked first (header, encoding, every
-row, duplicates within the file and against the roster kept), and a bad row refuses the file
-with its line number and the reason, leaving the roster as it was. CSV export escapes cells a
+row, duplicates within the file and against the roster kept, program ids the station has), and
+a bad row refuses the file with its line number and the reason, leaving the roster as it was.
+A file with no athletes is refused unless emptying the roster is asked for; a file separated by
+``;`` (a spreadsheet's "CSV" in many European locales) is read as well as one separated by
+``,``. CSV export escapes cells a
 spreadsheet would run as a formula (:func:`station.usage_report.csv_cell`); import undoes that
 escaping, so an export imports back unchanged.
 """
@@ -18,15 +24,18 @@ import csv
 import difflib
 import io
 import json
+import logging
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .errors import RosterError
 from .kiosk import Athlete
 from .paths import write_state_file
+from .statefile import StateFile
 from .usage_report import FORMULA_STARTS, csv_cell
 
 NAME_MAX = 40  #: characters: what fits on one line of the 800x480 athlete list
@@ -37,6 +46,8 @@ COLUMNS = ("id", "name", "badge", "program")  #: the CSV header, in export order
 REQUIRED_COLUMNS = ("id", "name", "badge")
 IMPORT_MODES = ("replace", "merge")
 FORMAT_VERSION = 1
+
+log = logging.getLogger(__name__)
 
 
 def roster_file(state: Path) -> Path:
@@ -90,43 +101,150 @@ def _problem(e: RosterEntry) -> str | None:
 
 
 class Roster:
-    """The station's athletes, in the order they were added, unique by id and by badge."""
+    """The station's athletes, in the order they were added, unique by id and by badge.
 
-    def __init__(self, path: str | os.PathLike, entries=()):
+    ``clock`` (the kiosk's plate time) limits :meth:`refresh` to one look at the file a second;
+    ``wall`` dates a damaged file kept aside.
+    """
+
+    def __init__(self, path: str | os.PathLike, entries=(), *,
+                 clock: Callable[[], float] | None = None, wall: Callable[[], float] = time.time):
         self.path = Path(path)
-        self._entries: dict[str, RosterEntry] = {}
+        self.wall = wall
+        self._file = StateFile(self.path, clock)
+        self._entries: dict[str, RosterEntry] = self._unique(entries)
+        self._damaged_ok = False  #: set by load(damaged_ok=True): a damaged file never raises
+        #: Why the stored file could not be used and what became of it (None: it was fine).
+        self.damaged: str | None = None
+        #: Counts the versions this roster has been (each load, reload and save adds one).
+        self.generation = 0
+
+    @classmethod
+    def _unique(cls, entries) -> dict[str, RosterEntry]:
+        table: dict[str, RosterEntry] = {}
         for entry in entries:
-            self._check_unique(entry, self._entries)
-            self._entries[entry.id] = entry
+            cls._check_unique(entry, table)
+            table[entry.id] = entry
+        return table
 
     # -- storage ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, state_dir: str | os.PathLike) -> Roster:
-        """The roster stored in ``state_dir`` (empty when there is none yet)."""
-        path = roster_file(Path(state_dir))
+    def load(cls, state_dir: str | os.PathLike, *, damaged_ok: bool = False,
+             clock: Callable[[], float] | None = None,
+             wall: Callable[[], float] = time.time) -> Roster:
+        """The roster stored in ``state_dir`` (empty when there is none yet).
+
+        A damaged file raises :class:`RosterError`; with ``damaged_ok`` (the kiosk, which must
+        start for the athletes) it is kept aside instead, :attr:`damaged` says so and the
+        roster starts empty."""
+        roster = cls(roster_file(Path(state_dir)), clock=clock, wall=wall)
+        roster._damaged_ok = damaged_ok
+        roster._load(damaged_ok)
+        return roster
+
+    def _read(self) -> dict[str, RosterEntry]:
+        """The entries in the file ({} when there is none); :class:`RosterError` if it is
+        damaged, OSError if the disk cannot read it."""
+        path = self.path
+        data = self._file.read_bytes()
+        if data is None:
+            return {}
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls(path)
-        except (OSError, ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
+            raw = json.loads(data.decode("utf-8"))
+        except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
             raise RosterError(f"{path} cannot be read ({e}): restore it from an export with "
                               "`gym-station roster import FILE`", str(path)) from None
         try:
             if raw.get("version") != FORMAT_VERSION:
                 raise RosterError(f"format version {raw.get('version')!r}, expected "
                                   f"{FORMAT_VERSION}")
-            entries = [RosterEntry(a["id"], a["name"], a.get("badge", ""), a.get("program"))
-                       for a in raw["athletes"]]
-            return cls(path, entries)
+            return self._unique(RosterEntry(a["id"], a["name"], a.get("badge", ""),
+                                            a.get("program")) for a in raw["athletes"])
         except (AttributeError, KeyError, TypeError, RosterError) as e:
             raise RosterError(f"{path} is damaged ({e}): restore it from an export with "
                               "`gym-station roster import FILE`", str(path)) from None
 
+    def _load(self, damaged_ok: bool) -> None:
+        """Read the file into memory. A damaged one raises, or (``damaged_ok``) is kept aside
+        while the roster in memory stays as it was (one the disk cannot read stays in place)."""
+        try:
+            self._entries = self._read()
+            self.damaged = None
+        except OSError as e:
+            error = RosterError(f"{self.path} cannot be read ({e.strerror or e}): restore it "
+                                "from an export with `gym-station roster import FILE`",
+                                str(self.path))
+            if not damaged_ok:
+                raise error from None
+            self._unusable(error, damaged=False)
+        except RosterError as e:
+            if not damaged_ok:
+                raise
+            self._unusable(e, damaged=True)
+        self.generation += 1
+
+    def _unusable(self, e: RosterError, damaged: bool) -> None:
+        """Say that the file could not be used; set it aside if its content is ``damaged``, and
+        store the athletes in memory again (if any) so the file holds what the kiosk uses."""
+        had = len(self._entries)
+        kept = None
+        if damaged:
+            try:
+                kept = self.set_aside()
+            except OSError as oe:
+                log.error("roster: %s cannot be moved aside (%s)", self.path, oe.strerror or oe)
+        reason = str(e).partition(": restore it")[0]
+        where = f"it is kept as {kept.name}" if kept else "it is left as it is"
+        now = (f"the station keeps the {had} athletes it had" if had else
+               "the roster is empty until it is imported again (gym-station roster import)")
+        self.damaged = f"{reason}; {where}; {now}"
+        log.error("roster: %s", self.damaged)
+        if kept and had:
+            try:
+                self._write()
+            except OSError as oe:
+                log.error("roster: the athletes in memory cannot be stored (%s)", oe)
+
+    def set_aside(self) -> Path:
+        """Keep the stored file under a dated name (a damaged one: never overwritten)."""
+        kept = self._file.set_aside(self.wall)
+        log.warning("roster: %s is kept as %s", self.path.name, kept.name)
+        return kept
+
+    def refresh(self, force: bool = False) -> bool:
+        """Read the file again if it changed since it was read or written (someone imported a
+        roster at the console); at most once a second of the clock unless ``force``. True when
+        the roster was read again. Never raises on a kiosk's roster (``damaged_ok``)."""
+        try:
+            if not self._file.changed(force):
+                return False
+        except OSError as e:
+            log.warning("roster: %s cannot be looked at (%s)", self.path, e.strerror or e)
+            return False
+        self._load(self._damaged_ok)
+        log.info("roster: %s changed: read again (%d athletes)", self.path.name, len(self))
+        return True
+
     def save(self) -> None:
-        """Store the roster atomically (mode 0600)."""
+        """Store the roster atomically (mode 0600). A file changed since it was read is not
+        overwritten: :class:`RosterError`, nothing written (read it again, then edit)."""
+        if self._file.changed(force=True):
+            raise RosterError(f"{self.path} was changed meanwhile (by `gym-station roster "
+                              "import`?): nothing stored; try again", str(self.path))
+        self._write()
+        self.damaged = None
+
+    def _write(self) -> None:
         doc = {"version": FORMAT_VERSION, "athletes": [asdict(e) for e in self]}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_state_file(self.path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", 0o600)
+        self._file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", 0o600)
+        self.generation += 1
+
+    def snapshot(self) -> dict[str, RosterEntry]:
+        """The roster in memory, to :meth:`restore` if an edit cannot be stored."""
+        return dict(self._entries)
+
+    def restore(self, snapshot: dict[str, RosterEntry]) -> None:
+        self._entries = dict(snapshot)
 
     # -- reading ---------------------------------------------------------------------------
     def __iter__(self) -> Iterator[RosterEntry]:
@@ -201,12 +319,15 @@ class Roster:
                                   f"({holder.id})")
 
     # -- CSV -------------------------------------------------------------------------------
-    def import_csv(self, path: str | os.PathLike, mode: str = "replace") -> int:
+    def import_csv(self, path: str | os.PathLike, mode: str = "replace", *,
+                   programs: Collection[str] | None = None, allow_empty: bool = False) -> int:
         """Read a roster CSV; ``replace`` makes it the whole roster, ``merge`` adds its athletes
         and updates those whose id is already here. Returns the number of rows read.
 
-        Nothing changes unless the whole file is good: a bad file raises :class:`RosterError`
-        with ``line`` set and the roster untouched.
+        ``programs``: the program ids the station has (None: not checked); a row naming
+        another is refused. A file without athletes does not replace a roster that has some
+        unless ``allow_empty`` (an empty roster on purpose). Nothing changes unless the whole file is good: a bad file
+        raises :class:`RosterError` with ``line`` set and the roster untouched.
         """
         if mode not in IMPORT_MODES:
             raise RosterError(f"import mode {mode!r}: it must be one of {', '.join(IMPORT_MODES)}")
@@ -215,7 +336,17 @@ class Roster:
             data = path.read_bytes()
         except OSError as e:
             raise RosterError(f"{path}: cannot read it ({e.strerror})", str(path)) from None
-        rows = parse_roster_csv(data, str(path))
+        # a file with no athletes would wipe the roster out: a wrong file, unless asked for
+        rows = parse_roster_csv(data, str(path), allow_empty=allow_empty or mode == "merge"
+                                or not self._entries)
+        if programs is not None:
+            for line, entry in rows:
+                if entry.program is not None and entry.program not in programs:
+                    known = ", ".join(sorted(programs)) or "none yet"
+                    raise RosterError(f"{path}: line {line}: program {entry.program!r} does not "
+                                      f"exist on this station (its programs: {known}); leave "
+                                      "the cell empty for the station's program", str(path),
+                                      line)
         result = dict(self._entries) if mode == "merge" else {}
         lines: dict[str, int] = {}
         for line, entry in rows:
@@ -266,9 +397,12 @@ def _unescape(cell: str) -> str:
     return cell[1:] if _escaped(cell) else cell
 
 
-def parse_roster_csv(data: bytes, where: str = "<roster>") -> list[tuple[int, RosterEntry]]:
+def parse_roster_csv(data: bytes, where: str = "<roster>", *,
+                     allow_empty: bool = True) -> list[tuple[int, RosterEntry]]:
     """Every row of a roster CSV as (line number, entry); the first problem raises
-    :class:`RosterError` naming the line. UTF-8 with or without a byte-order mark."""
+    :class:`RosterError` naming the line. UTF-8 with or without a byte-order mark; cells
+    separated by ``,``, or by ``;`` when the header is (a spreadsheet's "CSV" in locales whose
+    decimal point is a comma). Without ``allow_empty`` a file with no athletes is refused."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -279,7 +413,9 @@ def parse_roster_csv(data: bytes, where: str = "<roster>") -> list[tuple[int, Ro
     def refuse(line: int, why: str):
         raise RosterError(f"{where}: line {line}: {why}", where, line)
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header_text = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delimiter = ";" if ";" in header_text and "," not in header_text else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader, None)
         while header is not None and not any(c.strip() for c in header):
@@ -318,6 +454,9 @@ def parse_roster_csv(data: bytes, where: str = "<roster>") -> list[tuple[int, Ro
             rows.append((line, entry))
     except csv.Error as e:
         refuse(reader.line_num, f"not a well-formed CSV row ({e})")
+    if not rows and not allow_empty:
+        refuse(header_line, "the file has no athletes, only the header: nothing changed (to "
+                            "empty the roster on purpose, import it with --allow-empty)")
     return rows
 
 

@@ -160,3 +160,24 @@ def test_a_damaged_roster_file_is_refused_and_kept(data):
         except RosterError as e:
             assert names_file(str(e), path), str(e)
         assert path.read_bytes() == data
+
+
+@fuzz(60)
+@given(data=st.one_of(mutated(b'{"version": 1, "athletes": [{"id": "a1", "name": "Ann", '
+                              b'"badge": "1", "program": null}]}'), any_bytes()))
+@example(data=b"[" * 100_000)
+@example(data=b'{"version": 1, "athletes": [{"id": "a1", "name": "Ann"}, {"id": "a1", '
+              b'"name": "Bo"}]}')
+def test_the_kiosk_starts_on_any_roster_file_and_keeps_a_damaged_one_aside(data):
+    """The kiosk's load never raises: a good file is read, a damaged one is moved aside
+    byte-identical (never overwritten) and the roster starts empty, saying why."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "roster.json"
+        path.write_bytes(data)
+        roster = Roster.load(d, damaged_ok=True)
+        if roster.damaged is None:
+            assert path.read_bytes() == data
+            return
+        assert len(roster) == 0 and "kept as roster.json.damaged-" in roster.damaged
+        kept = [p for p in Path(d).iterdir() if p.name.startswith("roster.json.damaged-")]
+        assert [p.read_bytes() for p in kept] == [data] and not path.exists()

@@ -5,13 +5,17 @@ import csv
 import io
 import os
 import stat
+import time
 
 import pytest
 
+from drivers.clock import VirtualClock
 from station.errors import RosterError
 from station.kiosk import Athlete
 from station.roster import Roster
 
+WALL = 1_750_000_000.0  #: a fixed wall clock: the name of a file kept aside is known
+STAMP = time.strftime("%Y%m%dT%H%M%S", time.localtime(WALL))
 GOOD = "id,name,badge,program\na1,Ann Lee,0012345678,\nb2,Bo Berg,87654321,heavy\nc3,Cy,,\n"
 
 
@@ -162,3 +166,85 @@ def test_damaged_roster_file_says_how_to_restore(tmp_path):
     (tmp_path / "roster.json").write_text('{"version": 1, "athletes": [{"id": "a1"}]}')
     with pytest.raises(RosterError, match="roster import"):
         Roster.load(tmp_path)
+
+
+# -- the file changed by someone else (the console while the kiosk runs) ----------------------
+
+def test_a_save_never_overwrites_a_roster_imported_since_it_was_read(tmp_path):
+    kiosk = roster_with_two(tmp_path)
+    kiosk.save()
+    console = Roster.load(tmp_path)
+    console.import_csv(write(tmp_path, GOOD), "merge")
+    console.save()
+    kiosk.add("k3", "Kit")
+    with pytest.raises(RosterError, match="changed meanwhile.*nothing stored"):
+        kiosk.save()
+    assert [e.id for e in Roster.load(tmp_path)] == ["k1", "k2", "a1", "b2", "c3"]
+    assert kiosk.refresh(force=True)                   # read again, the edit can be made on it
+    kiosk.add("k3", "Kit")
+    kiosk.save()
+    assert [e.id for e in Roster.load(tmp_path)] == ["k1", "k2", "a1", "b2", "c3", "k3"]
+
+
+def test_refresh_looks_at_the_file_at_most_once_a_second_of_its_clock(tmp_path):
+    roster_with_two(tmp_path).save()
+    clock = VirtualClock(10.0)
+    kiosk = Roster.load(tmp_path, clock=clock)
+    assert not kiosk.refresh()                         # looked: nothing new
+    console = Roster.load(tmp_path)
+    console.add("k3", "Kit")
+    console.save()
+    clock.advance(0.5)
+    assert not kiosk.refresh() and "k3" not in kiosk   # not looked at again yet
+    clock.advance(0.5)
+    generation = kiosk.generation
+    assert kiosk.refresh() and "k3" in kiosk and kiosk.generation > generation
+    assert not kiosk.refresh(force=True)               # read: nothing newer
+
+
+def test_a_damaged_roster_is_kept_aside_for_the_kiosk_never_overwritten(tmp_path):
+    (tmp_path / "roster.json").write_text('{"version": 1, "athletes": [{"id": "a1"}]}')
+    roster = Roster.load(tmp_path, damaged_ok=True, wall=lambda: WALL)
+    assert len(roster) == 0
+    kept = tmp_path / f"roster.json.damaged-{STAMP}"
+    assert kept.read_text() == '{"version": 1, "athletes": [{"id": "a1"}]}'
+    assert not (tmp_path / "roster.json").exists()
+    assert "kept as " + kept.name in roster.damaged and "is damaged" in roster.damaged
+    roster.add("b1", "Bo")
+    roster.save()                                      # a fresh file; the damaged one stays
+    assert kept.exists() and roster.damaged is None
+    # damaged again while the kiosk runs: kept aside too, and the kiosk keeps its athletes
+    (tmp_path / "roster.json").write_text("[[[")
+    assert roster.refresh(force=True)
+    assert [e.id for e in roster] == ["b1"] and "keeps the 1 athletes" in roster.damaged
+    assert (tmp_path / f"roster.json.damaged-{STAMP}-2").read_text() == "[[["
+    assert [e.id for e in Roster.load(tmp_path)] == ["b1"]
+
+
+# -- CSV gaps ---------------------------------------------------------------------------------
+
+def test_an_unknown_program_is_refused_with_its_line(tmp_path):
+    r = roster_with_two(tmp_path)
+    with pytest.raises(RosterError, match="line 3: program 'heavy' does not exist on this "
+                                          r"station \(its programs: light\)") as e:
+        r.import_csv(write(tmp_path, GOOD), programs={"light"})
+    assert e.value.line == 3 and [x.id for x in r] == ["k1", "k2"]
+    assert r.import_csv(write(tmp_path, GOOD), programs={"heavy"}) == 3
+
+
+def test_a_file_with_no_athletes_does_not_empty_the_roster_unless_asked(tmp_path):
+    r = roster_with_two(tmp_path)
+    with pytest.raises(RosterError, match="line 1: the file has no athletes.*--allow-empty"):
+        r.import_csv(write(tmp_path, "id,name,badge\n\n"))
+    assert len(r) == 2
+    assert r.import_csv(write(tmp_path, "id,name,badge\n"), "merge") == 0 and len(r) == 2
+    assert r.import_csv(write(tmp_path, "id,name,badge\n"), allow_empty=True) == 0
+    assert len(r) == 0
+
+
+def test_a_semicolon_separated_file_from_a_spreadsheet_is_read(tmp_path):
+    r = Roster.load(tmp_path)
+    data = "id;name;badge;program\r\na1;Berg, Bo;0012;\r\nb2;\"Lee; Ann\";34;\r\n"
+    assert r.import_csv(write(tmp_path, data.encode("utf-8-sig"))) == 2
+    assert [(e.id, e.name, e.badge) for e in r] == [("a1", "Berg, Bo", "0012"),
+                                                    ("b2", "Lee; Ann", "34")]
