@@ -16,6 +16,7 @@ new) and hands it to ``on_change(kind, detail)`` (the usage log's ``event``, kin
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -24,14 +25,15 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ProgramError
-from .paths import write_state_file
+from .errors import GymStationError, ProgramError
 from .pins import ROLES
 from .profiles import ExerciseProfile, ProfileBook, Targets
+from .statefile import StateFile
 from .usage_log import iso
 
 FORMAT_VERSION = 1
 NAME_MAX = 32
+log = logging.getLogger(__name__)
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 #: The sides a program may ask for, as the touchscreen offers them.
 SIDE_CHOICES: tuple[tuple[str, ...], ...] = (("left", "right"), ("right", "left"), ("left",),
@@ -223,36 +225,84 @@ def programs_file(state: Path) -> Path:
 class ProgramBook:
     """The station's programs and which one applies to the whole station.
 
-    ``profiles`` (when given) refuses programs for an exercise the station does not have, or
-    sides the exercise cannot do. Athletes get a program through the roster's ``program`` id.
+    ``profiles`` (when given) refuses new programs for an exercise the station does not have,
+    or sides the exercise cannot do; such a program already in the file (exercises.toml
+    changed since) is kept, but cannot be used (:meth:`unusable` says why) until a coach gives
+    it an exercise or deletes it. Athletes get a program through the roster's ``program`` id.
+    A deleted program's id is never given again (``retired``), so athletes still pointing at
+    it can never land on a new program by chance.
+
+    Each change reads the file again first if someone else changed it, and is stored at once;
+    a file changed since it was read is never overwritten.
     """
 
     def __init__(self, path: str | os.PathLike, programs=(), station_program: str | None = None,
                  *, profiles: ProfileBook | None = None, wall: Callable[[], float] = time.time,
-                 on_change: Callable[[str, dict], object] | None = None):
+                 on_change: Callable[[str, dict], object] | None = None, retired=(),
+                 clock: Callable[[], float] | None = None):
         self.path = Path(path)
         self.profiles = profiles
         self.wall = wall
         self.on_change = on_change
+        self._file = StateFile(self.path, clock)
+        self._damaged_ok = False  #: set by load(damaged_ok=True): a damaged file never raises
         self._programs: dict[str, Program] = {}
+        self._why: dict[str, str] = {}       #: programs kept but unusable: why
+        self._retired: set[str] = set()
+        self.station_program: str | None = None
+        self._fill(programs, station_program, retired, keep_unusable=False)
+        #: Why the stored file could not be used and what became of it (None: it was fine).
+        self.damaged: str | None = None
+        #: Counts the versions this book has been (each load, reload and change adds one).
+        self.generation = 0
+
+    def _fill(self, programs, station_program, retired, *, keep_unusable: bool) -> None:
+        """Take these programs (all or none); an unusable one raises unless ``keep_unusable``."""
+        table: dict[str, Program] = {}
+        why: dict[str, str] = {}
         for p in programs:
-            self._fits(p)
-            if p.id in self._programs:
+            if p.id in table:
                 raise ProgramError(f"program id {p.id!r} appears twice", "id")
-            self._programs[p.id] = p
-        if station_program is not None and station_program not in self._programs:
+            unfit = self._unfit(p)
+            if unfit is not None:
+                if not keep_unusable:
+                    raise ProgramError(f"program {p.id!r}: {unfit[0]}", unfit[1])
+                why[p.id] = unfit[0]
+            table[p.id] = p
+        if station_program is not None and station_program not in table:
             raise ProgramError(f"the station's program {station_program!r} does not exist")
+        retired = set(retired)
+        bad = next((r for r in retired if not isinstance(r, str) or not ID_PATTERN.fullmatch(r)
+                    or r in table), None)
+        if bad is not None:
+            raise ProgramError(f"retired program id {bad!r} is not an unused program id")
+        self._programs, self._why, self._retired = table, why, retired
         self.station_program = station_program
 
     @classmethod
-    def load(cls, state_dir: str | os.PathLike, **kwargs) -> ProgramBook:
-        """The programs stored in ``state_dir`` (none yet: an empty book)."""
-        path = programs_file(Path(state_dir))
+    def load(cls, state_dir: str | os.PathLike, *, damaged_ok: bool = False,
+             clock: Callable[[], float] | None = None, **kwargs) -> ProgramBook:
+        """The programs stored in ``state_dir`` (none yet: an empty book).
+
+        A damaged file raises :class:`ProgramError`; with ``damaged_ok`` (the kiosk, which must
+        start for the athletes) it is kept aside instead, :attr:`damaged` says so and the book
+        starts empty. ``clock`` (the kiosk's plate time) limits :meth:`refresh` to one look a
+        second."""
+        book = cls(programs_file(Path(state_dir)), clock=clock, **kwargs)
+        book._damaged_ok = damaged_ok
+        book._load()
+        return book
+
+    def _read(self):
+        """(programs, station program, retired ids) from the file; ProgramError if damaged,
+        OSError if the disk cannot read it."""
+        path = self.path
+        data = self._file.read_bytes()
+        if data is None:
+            return [], None, []
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls(path, **kwargs)
-        except (OSError, ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
+            raw = json.loads(data.decode("utf-8"))
+        except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
             raise ProgramError(f"{path} cannot be read ({e}): set the programs again on the "
                                "coach screen") from None
         try:
@@ -261,68 +311,169 @@ class ProgramBook:
                                    f"{FORMAT_VERSION}")
             programs = [Program(**{f.name: p[f.name] for f in fields(Program)})
                         for p in raw["programs"]]
-            return cls(path, programs, raw.get("station_program"), **kwargs)
+            retired = raw.get("retired", [])
+            if not isinstance(retired, list):
+                raise ProgramError("retired is not a list of program ids")
+            return programs, raw.get("station_program"), retired
         except (AttributeError, KeyError, TypeError, ProgramError, OverflowError) as e:
             raise ProgramError(f"{path} is damaged ({e}): set the programs again on the coach "
                                "screen") from None
 
+    def _load(self) -> None:
+        """Read the file into memory. A damaged one raises, or (``damaged_ok``) is kept aside
+        while the programs in memory stay as they were (one the disk cannot read stays)."""
+        try:
+            programs, station, retired = self._read()
+            try:
+                self._fill(programs, station, retired, keep_unusable=True)
+            except (ProgramError, TypeError) as e:
+                raise ProgramError(f"{self.path} is damaged ({e}): set the programs again on "
+                                   "the coach screen") from None
+            self.damaged = None
+        except OSError as e:
+            error = ProgramError(f"{self.path} cannot be read ({e.strerror or e})")
+            if not self._damaged_ok:
+                raise error from None
+            self._unusable_file(error, damaged=False)
+        except ProgramError as e:
+            if not self._damaged_ok:
+                raise
+            self._unusable_file(e, damaged=True)
+        for pid, why in self._why.items():
+            log.warning("programs: %s (%s) is kept but not used: %s; a coach can give it an "
+                        "exercise or delete it", pid, self._programs[pid].name, why)
+        self.generation += 1
+
+    def _unusable_file(self, e: ProgramError, damaged: bool) -> None:
+        """Say that the file could not be used; set it aside if its content is ``damaged``,
+        and store the programs in memory again (if any) so the file holds what is used."""
+        had = len(self._programs)
+        kept = None
+        if damaged:
+            try:
+                kept = self._file.set_aside(self.wall)
+            except OSError as oe:
+                log.error("programs: %s cannot be moved aside (%s)", self.path, oe.strerror or oe)
+        reason = str(e).partition(": set the programs again")[0]
+        where = f"it is kept as {kept.name}" if kept else "it is left as it is"
+        now = (f"the station keeps the {had} programs it had" if had else
+               "set the programs again on this screen")
+        self.damaged = f"{reason}; {where}; {now}"
+        log.error("programs: %s", self.damaged)
+        if kept and had:
+            try:
+                self._write()
+            except OSError as oe:
+                log.error("programs: the programs in memory cannot be stored (%s)", oe)
+
+    def refresh(self, force: bool = False) -> bool:
+        """Read the file again if it changed since it was read or written (another process
+        stored programs); at most once a second of the clock unless ``force``. True when the
+        book was read again. Never raises on a kiosk's book (``damaged_ok``)."""
+        try:
+            if not self._file.changed(force):
+                return False
+        except OSError as e:
+            log.warning("programs: %s cannot be looked at (%s)", self.path, e.strerror or e)
+            return False
+        self._load()
+        log.info("programs: %s changed: read again (%d programs)", self.path.name, len(self))
+        return True
+
     def _save(self) -> None:
+        """Store the book, unless the file changed since it was read (then nothing is written)."""
+        if self._file.changed(force=True):
+            raise ProgramError(f"{self.path} was changed meanwhile: nothing stored; try again")
+        self._write()
+        self.damaged = None
+
+    def _write(self) -> None:
         doc = {"version": FORMAT_VERSION, "station_program": self.station_program,
-               "programs": [p.to_json() for p in self]}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_state_file(self.path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", 0o600)
+               "programs": [p.to_json() for p in self._programs.values()],
+               "retired": sorted(self._retired)}
+        self._file.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", 0o600)
+        self.generation += 1
+
+    def _unfit(self, program: Program) -> tuple[str, str] | None:
+        """Why the station cannot use ``program`` and the field at fault (None: it can)."""
+        if self.profiles is None:
+            return None
+        profile = self.profiles.profiles.get(program.exercise)
+        if profile is None:
+            return (f"no exercise {program.exercise!r}; known: "
+                    f"{', '.join(sorted(self.profiles.profiles))}", "exercise")
+        if (program.sides == ("both",)) != (profile.sides == ("both",)):
+            return (f"{profile.name} is done on sides {_show(profile.sides)}, not "
+                    f"{_show(program.sides)}", "sides")
+        return None
 
     def _fits(self, program: Program) -> None:
-        if self.profiles is None:
-            return
-        profile = self.profiles.get(program.exercise) if program.exercise in \
-            self.profiles.profiles else None
-        if profile is None:
-            raise ProgramError(f"program {program.id!r}: no exercise {program.exercise!r}; known: "
-                               f"{', '.join(sorted(self.profiles.profiles))}", "exercise")
-        if (program.sides == ("both",)) != (profile.sides == ("both",)):
-            raise ProgramError(f"program {program.id!r}: {profile.name} is done on sides "
-                               f"{_show(profile.sides)}, not {_show(program.sides)}", "sides")
+        unfit = self._unfit(program)
+        if unfit is not None:
+            raise ProgramError(f"program {program.id!r}: {unfit[0]}", unfit[1])
 
     # -- reading ---------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Program]:
-        return iter(self._programs.values())
+        """The programs the station can use, in the order they were made."""
+        return (p for pid, p in self._programs.items() if pid not in self._why)
 
     def __len__(self) -> int:
-        return len(self._programs)
+        return len(self._programs) - len(self._why)
 
     def __contains__(self, program_id: object) -> bool:
-        return program_id in self._programs
+        return program_id in self._programs and program_id not in self._why
 
-    def get(self, program_id: str) -> Program:
-        try:
-            return self._programs[program_id]
-        except KeyError:
+    def stored(self) -> list[tuple[Program, str | None]]:
+        """Every program in the file, usable or not: (program, why it cannot be used or None)."""
+        return [(p, self._why.get(pid)) for pid, p in self._programs.items()]
+
+    def unusable(self, program_id: str) -> str | None:
+        """Why the program kept in the file cannot be used (None: it can, or there is none)."""
+        return self._why.get(program_id)
+
+    def get(self, program_id: str, *, usable: bool = True) -> Program:
+        """The program (one that cannot be used is refused, saying why, unless not ``usable``)."""
+        program = self._programs.get(program_id)
+        if program is None:
             raise ProgramError(f"no program {program_id!r}; known: "
-                               f"{', '.join(self._programs) or 'none yet'}") from None
+                               f"{', '.join(p.id for p in self) or 'none yet'}")
+        if usable and program_id in self._why:
+            raise ProgramError(f"{program.name} cannot be used: {self._why[program_id]}")
+        return program
 
     def program_for(self, assigned: str | None = None) -> Program | None:
         """The program that applies: the athlete's ``assigned`` one (their roster ``program``)
-        if it still exists, else the station's, else None (the exercise's own targets)."""
-        if assigned is not None and assigned in self._programs:
+        if it exists and can be used, else the station's (if it can be used), else None (the
+        exercise's own targets)."""
+        if assigned is not None and assigned in self:
             return self._programs[assigned]
-        if self.station_program is not None:
-            return self._programs.get(self.station_program)
+        if self.station_program is not None and self.station_program in self:
+            return self._programs[self.station_program]
         return None
 
-    def new_id(self, name: str) -> str:
-        """A free program id made from ``name`` ("Heavy week 2" -> "heavy-week-2")."""
+    def new_id(self, name: str, avoid=()) -> str:
+        """A program id made from ``name`` ("Heavy week 2" -> "heavy-week-2") that no program
+        has, had (deleted ones) or is named by in ``avoid`` (ids athletes still point at)."""
         base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:28] or "program"
+        taken = set(self._programs) | self._retired | set(avoid)
         pid, n = base, 2
-        while pid in self._programs:
+        while pid in taken:
             pid, n = f"{base}-{n}", n + 1
         return pid
 
     # -- changes (stored at once, recorded) ------------------------------------------------
+    def _refresh_for_change(self) -> None:
+        """Before a change: the book as it is on disk now, so the change is made on that."""
+        self.refresh(force=True)
+
     def create(self, program: Program, role: str) -> Change:
         check_role(role)
+        self._refresh_for_change()
         if program.id in self._programs:
             raise ProgramError(f"a program {program.id!r} exists already", "id")
+        if program.id in self._retired:
+            raise ProgramError(f"program id {program.id!r} belonged to a deleted program: "
+                               "choose another", "id")
         self._fits(program)
         before = self._snapshot()
         self._programs[program.id] = program
@@ -331,9 +482,11 @@ class ProgramBook:
 
     def update(self, program_id: str, role: str, **values) -> Change | None:
         """Change some of a program's values (name, exercise or settings); each is checked
-        against :data:`SETTINGS`. Returns None when nothing actually changed."""
+        against :data:`SETTINGS`. Returns None when nothing actually changed. A program that
+        cannot be used may be changed too: once its exercise fits, it is used again."""
         check_role(role)
-        old = self.get(program_id)
+        self._refresh_for_change()
+        old = self.get(program_id, usable=False)
         unknown = set(values) - {f.name for f in fields(Program)} or {"id"} & set(values)
         if unknown:
             raise ProgramError(f"cannot change {', '.join(sorted(unknown))} of a program; "
@@ -346,25 +499,58 @@ class ProgramBook:
             return None
         before = self._snapshot()
         self._programs[program_id] = new
+        self._why.pop(program_id, None)
         return self._commit(role, "update", program_id, changes, before)
 
-    def delete(self, program_id: str, role: str) -> Change:
-        """Remove a program (the station's choice falls back to none if it was this one;
-        athletes assigned to it fall back to the station's program)."""
+    def delete(self, program_id: str, role: str, roster=None) -> Change:
+        """Remove a program, usable or not. The station's choice falls back to none if it was
+        this one; the athletes on ``roster`` (a :class:`~station.roster.Roster`) assigned to it
+        are unassigned (the station's program applies to them), each recorded as an
+        ``assign`` change; the id is never given to a new program."""
         check_role(role)
-        old = self.get(program_id)
+        self._refresh_for_change()
+        old = self.get(program_id, usable=False)
+        assigned = [e.id for e in roster if e.program == program_id] if roster is not None \
+            else []
+        kept = roster.snapshot() if assigned else None
+        for athlete_id in assigned:
+            roster.assign_program(athlete_id, None)
+        if assigned:
+            try:
+                roster.save()
+            except BaseException:
+                roster.restore(kept)
+                raise
         before = self._snapshot()
         del self._programs[program_id]
+        self._why.pop(program_id, None)
+        self._retired.add(program_id)
         changes = {"name": (old.name, None)}
+        if assigned:
+            changes["athletes"] = (assigned, [])
         if self.station_program == program_id:
             self.station_program = None
             changes["station_program"] = (program_id, None)
-        return self._commit(role, "delete", program_id, changes, before)
+        try:
+            change = self._commit(role, "delete", program_id, changes, before)
+        except BaseException:
+            if assigned:  # the program stays: so do its athletes
+                roster.restore(kept)
+                try:
+                    roster.save()
+                except (OSError, GymStationError) as e:
+                    log.error("programs: %s was not deleted, but its athletes %s stay "
+                              "unassigned: %s", program_id, ", ".join(assigned), e)
+            raise
+        for athlete_id in assigned:
+            self._record(role, "assign", program_id, {"program": (program_id, None)}, athlete_id)
+        return change
 
     def set_station_program(self, program_id: str | None, role: str) -> Change | None:
         """Choose the program for everyone without one of their own (None: the exercises'
         own targets). None returned when it was already so."""
         check_role(role)
+        self._refresh_for_change()
         if program_id is not None:
             self.get(program_id)
         if program_id == self.station_program:
@@ -378,6 +564,7 @@ class ProgramBook:
         """Give an athlete on ``roster`` (a :class:`~station.roster.Roster`) a program of their
         own (None: the station's applies); the roster is saved. None when it was already so."""
         check_role(role)
+        self._refresh_for_change()
         if program_id is not None:
             self.get(program_id)
         old = roster.get(athlete_id).program
@@ -389,14 +576,24 @@ class ProgramBook:
         except BaseException:
             roster.assign_program(athlete_id, old)
             raise
-        change = Change(role, iso(self.wall()), "assign", program_id,
-                        {"program": (old, program_id)}, athlete=athlete_id)
+        return self._record(role, "assign", program_id, {"program": (old, program_id)},
+                            athlete_id)
+
+    def record(self, role: str, action: str, changes: dict, athlete: str | None = None) -> Change:
+        """Record a change made elsewhere (the roster: an athlete added, renamed, given a
+        badge, deleted) the way the book's own are: role, when, old -> new."""
+        check_role(role)
+        return self._record(role, action, None, changes, athlete)
+
+    def _record(self, role: str, action: str, program_id: str | None, changes: dict,
+                athlete: str | None = None) -> Change:
+        change = Change(role, iso(self.wall()), action, program_id, changes, athlete=athlete)
         if self.on_change is not None:
             self.on_change("coach_change", change.detail())
         return change
 
     def _snapshot(self):
-        return dict(self._programs), self.station_program
+        return dict(self._programs), self.station_program, dict(self._why), set(self._retired)
 
     def _commit(self, role: str, action: str, program_id: str | None, changes: dict,
                 before) -> Change:
@@ -404,12 +601,9 @@ class ProgramBook:
         try:
             self._save()
         except BaseException:
-            self._programs, self.station_program = before
+            self._programs, self.station_program, self._why, self._retired = before
             raise
-        change = Change(role, iso(self.wall()), action, program_id, changes)
-        if self.on_change is not None:
-            self.on_change("coach_change", change.detail())
-        return change
+        return self._record(role, action, program_id, changes)
 
 
 __all__ = ["Change", "Program", "ProgramBook", "SETTINGS", "SIDE_CHOICES", "Setting",

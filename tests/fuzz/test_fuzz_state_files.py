@@ -174,3 +174,25 @@ def test_a_fuzzed_program_file_is_usable_or_refused(data):
 def test_the_valid_program_file_loads():
     book = check_programs(PROGRAMS)
     assert book is not None and book.program_for(None).id == "heavy"
+
+
+@fuzz(60)
+@given(data=st.one_of(mutated(PROGRAMS), any_bytes(), st.sampled_from(JSON_NASTY)))
+@example(data=_replace_number(PROGRAMS, b'"exercise": "single_leg_hip_thrust"',
+                              b'"exercise": "nordic_curl"'))
+@example(data=_replace_number(PROGRAMS, b'"programs": [', b'"retired": {"a": 1}, "programs": ['))
+def test_the_kiosk_starts_on_any_program_file_and_keeps_a_damaged_one_aside(data):
+    """The kiosk's load never raises: what it reads gives targets; a damaged file is moved
+    aside byte-identical (never overwritten) and the book starts empty, saying why."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "programs.json"
+        path.write_bytes(data)
+        book = ProgramBook.load(d, profiles=PROFILES, damaged_ok=True)
+        for program in book:
+            PROFILES.get(program.exercise).with_targets(to_targets(program))
+        if book.damaged is None:
+            assert path.read_bytes() == data
+            return
+        assert len(book.stored()) == 0 and "kept as programs.json.damaged-" in book.damaged
+        kept = [p for p in Path(d).iterdir() if p.name.startswith("programs.json.damaged-")]
+        assert [p.read_bytes() for p in kept] == [data] and not path.exists()

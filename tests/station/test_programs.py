@@ -188,3 +188,74 @@ def test_damaged_programs_file_is_refused(tmp_path):
              "min_lower_s": 1.5}]}))
     with pytest.raises(ProgramError, match="damaged.*reps"):
         ProgramBook.load(tmp_path)
+
+
+STALE = {"version": 1, "station_program": "gone", "programs": [
+    {"id": "gone", "name": "Gone", "exercise": "nordic_curl", "reps": 5, "sets": 3,
+     "sides": ["left", "right"], "hold_target_s": 1.0, "share_threshold": 0.6,
+     "min_lower_s": 1.5},
+    {"id": "std", "name": "Standard", "exercise": "single_leg_hip_thrust", "reps": 6, "sets": 3,
+     "sides": ["left", "right"], "hold_target_s": 1.0, "share_threshold": 0.6,
+     "min_lower_s": 1.5}]}
+
+
+def test_a_program_whose_exercise_is_gone_is_kept_but_not_used(tmp_path, book_profiles):
+    """exercises.toml lost an exercise: its program stays in the file (a coach can fix or
+    delete it) but never applies, and the book says why."""
+    (tmp_path / "programs.json").write_text(json.dumps(STALE))
+    book = ProgramBook.load(tmp_path, profiles=book_profiles)
+    assert "gone" not in book and [p.id for p in book] == ["std"]
+    assert "no exercise 'nordic_curl'" in book.unusable("gone")
+    assert book.program_for(None) is None and book.program_for("gone") is None
+    assert [(p.id, why is None) for p, why in book.stored()] == [("gone", False), ("std", True)]
+    with pytest.raises(ProgramError, match="Gone cannot be used: no exercise"):
+        book.set_station_program("gone", "coach")
+    book.update("std", "coach", reps=7)                # stored again: the kept one with it
+    assert [p["id"] for p in json.loads((tmp_path / "programs.json").read_text())["programs"]] \
+        == ["gone", "std"]
+    book.update("gone", "coach", exercise="single_leg_hip_thrust")  # given an exercise: used
+    assert "gone" in book and book.program_for(None).id == "gone"
+
+
+def test_deleting_a_program_unassigns_its_athletes_and_never_gives_its_id_again(book,
+                                                                                  book_profiles,
+                                                                                  tmp_path):
+    roster = Roster.load(tmp_path)
+    roster.add("a1", "Ann")
+    roster.add("b2", "Bo")
+    roster.save()
+    book.create(heavy(book_profiles), "coach")
+    book.assign(roster, "a1", "heavy", "coach")
+    book.events.clear()
+    change = book.delete("heavy", "coach", roster=roster)
+    assert change.changes["athletes"] == (["a1"], [])
+    assert [e.program for e in Roster.load(tmp_path)] == [None, None]
+    assert [(k, d["action"], d["athlete_id"], d["changes"]) for k, d in book.events] == [
+        ("coach_change", "delete", None, {"name": ["Heavy week", None],
+                                          "athletes": [["a1"], []]}),
+        ("coach_change", "assign", "a1", {"program": ["heavy", None]})]
+    again = ProgramBook.load(tmp_path, profiles=book_profiles)
+    assert again.new_id("Heavy") == "heavy-2"          # the deleted id stays retired
+    assert again.new_id("Light", avoid={"light"}) == "light-2"
+    with pytest.raises(ProgramError, match="belonged to a deleted program"):
+        again.create(heavy(book_profiles), "coach")
+
+
+def test_a_change_is_made_on_the_book_as_stored_now(tmp_path, book_profiles):
+    """Two books on one file (two processes): each change reads the other's first, so
+    neither writes the other's program away."""
+    one = ProgramBook.load(tmp_path, profiles=book_profiles)
+    two = ProgramBook.load(tmp_path, profiles=book_profiles)
+    two.create(heavy(book_profiles), "coach")
+    one.create(Program.from_profile("light", "Light", book_profiles.get()), "coach")
+    assert [p.id for p in ProgramBook.load(tmp_path)] == ["heavy", "light"]
+    assert two.refresh(force=True) and [p.id for p in two] == ["heavy", "light"]
+
+
+def test_a_damaged_programs_file_is_kept_aside_for_the_kiosk(tmp_path, book_profiles):
+    (tmp_path / "programs.json").write_text("{ not json")
+    book = ProgramBook.load(tmp_path, profiles=book_profiles, damaged_ok=True, wall=lambda: WALL)
+    assert len(book) == 0 and "kept as programs.json.damaged-" in book.damaged
+    kept = list(tmp_path.glob("programs.json.damaged-*"))
+    assert [p.read_text() for p in kept] == ["{ not json"]
+    assert not (tmp_path / "programs.json").exists()
