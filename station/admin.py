@@ -21,7 +21,12 @@ kiosk's plate time (the PinStore's clock returns ``kiosk.now``).
   command go back to the idle screen. A role reaches only its own screens.
 
 What the coach stores reaches the kiosk through :func:`apply_programs` (targets per exercise
-for the station and per athlete, the programs' exercises, the roster), at the next set.
+for the station and per athlete, the programs' exercises, the roster), at the next set. The
+roster and the programs follow their files: changed at the console (`gym-station roster
+import`) while the kiosk runs, they are read again (a look a second, in :meth:`Admin.tick`, and
+before every edit) and handed to the kiosk, and an edit is made on the file as it is now.
+Every roster edit is recorded like a program change (``coach_change``: role, when, old -> new;
+a badge only as set or not).
 """
 
 from __future__ import annotations
@@ -77,15 +82,22 @@ DAMAGED_PINS = ("The PIN file is damaged: staff must set the PINs again at the c
 
 # ---------------------------------------------------------------------------- the kiosk's side
 
-def apply_programs(kiosk, roster: Roster, book: ProgramBook) -> None:
+def apply_programs(kiosk, roster: Roster, book: ProgramBook) -> list[tuple[str, str, str]]:
     """Give the kiosk the roster and the coach's programs: the station's program for everyone,
-    each athlete's own for them (targets and exercise). Takes effect at the next set."""
+    each athlete's own for them (targets and exercise). Takes effect at the next set.
+
+    Returns (athlete id, program id, why) for each athlete whose own program cannot be used
+    (gone, or its exercise gone from exercises.toml): the station's program applies to them."""
     targets, exercises = {}, {}
+    fallbacks = []
     station = book.program_for(None)
     if station is not None:
         targets[station.exercise] = to_targets(station)
         exercises[""] = station.exercise
     for entry in roster:
+        if entry.program is not None and entry.program not in book:
+            why = book.unusable(entry.program) or "there is no such program"
+            fallbacks.append((entry.id, entry.program, why))
         program = book.program_for(entry.program)
         if program is not None and program is not station:
             targets[f"{entry.id}:{program.exercise}"] = to_targets(program)
@@ -94,6 +106,7 @@ def apply_programs(kiosk, roster: Roster, book: ProgramBook) -> None:
     kiosk.coach_targets = targets
     kiosk.coach_exercise = exercises
     kiosk.refresh()
+    return fallbacks
 
 
 # --------------------------------------------------------------------------------- history
@@ -205,6 +218,12 @@ def _sentence(e: Exception) -> str:
     return text[0].upper() + text[1:]
 
 
+def _badge_record(badge: str) -> str | None:
+    """A badge as the usage log records it: whether there is one, never its digits (they open
+    an athlete's history to whoever types them)."""
+    return "set" if badge else None
+
+
 def _show_value(key: str, value) -> str:
     if key == "sides":
         return "Both feet" if tuple(value) == ("both",) else \
@@ -245,22 +264,31 @@ class Admin:
         self._kb: _Keyboard | None = None
         self._history: HistoryView | None = None
         self._last_t = 0.0
+        self._applied: tuple[int, int] | None = None   # the stores' generations handed over
+        self._told: set[tuple[str, str, str]] = set()  # fallbacks already logged
         kiosk.admin = self
 
     @classmethod
     def for_station(cls, kiosk, state: Path, *, desk=None) -> Admin:
         """The admin of a station: PINs, roster and programs from the state directory; PIN
-        failures and coach changes go to the kiosk's usage log (whatever it is at the time)."""
+        failures and coach changes go to the kiosk's usage log (whatever it is at the time).
+
+        Nothing here stops the kiosk: a damaged roster or programs file is kept aside (the
+        coach's screens say so), a program whose exercise is gone is kept but not used."""
         def event(kind: str, detail: dict) -> None:
             if kiosk.log is not None:
                 kiosk.log.event(kind, detail)
 
+        def plate_time() -> float:
+            return kiosk.now
+
         state = Path(state)
-        pins = PinStore(state, clock=lambda: kiosk.now, on_failure=event, damaged_ok=True)
+        pins = PinStore(state, clock=plate_time, on_failure=event, damaged_ok=True)
         if pins.damaged:
             log.error("coach and staff screens shut: %s", pins.damaged)
-        roster = Roster.load(state)
-        book = ProgramBook.load(state, profiles=kiosk.profiles, on_change=event)
+        roster = Roster.load(state, damaged_ok=True, clock=plate_time)
+        book = ProgramBook.load(state, damaged_ok=True, clock=plate_time,
+                                profiles=kiosk.profiles, on_change=event)
         admin = cls(kiosk, pins, roster, book, desk=desk, usage_db=database_file(state))
         admin.apply()
         return admin
@@ -291,13 +319,45 @@ class Admin:
             self.lock("timeout")
 
     def tick(self, status) -> None:
-        """Every frame: the sampler's status for the staff desk."""
+        """Every frame: the sampler's status for the staff desk, and the roster and programs
+        read again when their files changed (a look a second of plate time)."""
         if self.desk is not None:
             self.desk.tick(status)
+        self._follow_files()
 
     def apply(self) -> None:
-        """Hand the stored roster and programs to the kiosk (from its next set)."""
-        apply_programs(self.kiosk, self.roster, self.book)
+        """Hand the stored roster and programs to the kiosk (from its next set). An athlete
+        whose own program cannot be used gets the station's, logged once."""
+        fallbacks = apply_programs(self.kiosk, self.roster, self.book)
+        self._applied = (self.roster.generation, self.book.generation)
+        for athlete_id, program_id, why in fallbacks:
+            if (athlete_id, program_id, why) not in self._told:
+                self._told.add((athlete_id, program_id, why))
+                log.warning("athlete %s: program %r cannot be used (%s): the station's program "
+                            "applies", athlete_id, program_id, why)
+
+    def _follow_files(self, force: bool = False) -> bool:
+        """Read the roster and the programs again if their files changed (``force``: look
+        now, before an edit; else at most once a second), hand them to the kiosk and leave a
+        screen whose athlete is gone. True when something was read again."""
+        try:
+            self.roster.refresh(force)
+            self.book.refresh(force)
+        except GymStationError as e:  # stores built without damaged_ok: keep what they hold
+            log.error("admin: %s", e)
+        if self._applied == (self.roster.generation, self.book.generation):
+            return False
+        self.apply()
+        gone = None
+        if self._at is not None and self._at[0] in ("athlete", "history"):
+            gone = self._at[1]
+        elif self._at is not None and self._at[0] == "keyboard" and self._kb is not None:
+            gone = self._kb.target
+        if gone is not None and gone not in self.roster:
+            self._kb = self._history = None
+            self._go("athletes")
+            self.note = f"Athlete {gone} is no longer on the roster (changed at the console)"
+        return True
 
     def lock(self, reason: str = "home") -> None:
         """Leave the admin screens: forget the role, the pad and any edit, and show the athlete's
@@ -562,6 +622,7 @@ class Admin:
 
     # -- programs ------------------------------------------------------------------------------
     def _open_program(self, program_id: str | None) -> None:
+        why = None
         if program_id is None:
             profile = self.kiosk.profile
             values = {k: s.clamp(getattr(profile, k)) for k, s in SETTINGS.items()}
@@ -569,13 +630,16 @@ class Admin:
             self._draft = _Draft(None, self._new_name(), profile.id, values)
         else:
             try:
-                p = self.book.get(program_id)
+                p = self.book.get(program_id, usable=False)
             except ProgramError as e:
                 self.note = _sentence(e)
                 return
             self._draft = _Draft(p.id, p.name, p.exercise, {k: getattr(p, k) for k in SETTINGS})
             self._draft.stored = self._draft.snapshot()
+            why = self.book.unusable(p.id)
         self._go("program", self._draft.program_id)
+        if why:
+            self.note = f"Not used now: {why}. Choose an exercise and save, or delete it"
 
     def _new_name(self) -> str:
         names = {p.name for p in self.book}
@@ -585,8 +649,10 @@ class Admin:
         return name
 
     def _sides_setting(self, exercise: str) -> Setting:
-        return replace(SETTINGS["sides"],
-                       choices=side_choices(self.kiosk.profiles.get(exercise).sides))
+        profile = self.kiosk.profiles.profiles.get(exercise)
+        if profile is None:  # a kept program whose exercise is gone: any sides until chosen
+            return SETTINGS["sides"]
+        return replace(SETTINGS["sides"], choices=side_choices(profile.sides))
 
     def _setting(self, key: str) -> Setting:
         return self._sides_setting(self._draft.exercise) if key == "sides" else SETTINGS[key]
@@ -614,8 +680,10 @@ class Admin:
         d = self._draft
         profiles = self.kiosk.profiles
         several = len(profiles.profiles) > 1
-        rows = [SettingRow("exercise", "Exercise", profiles.get(d.exercise).name, several,
-                           several, "The exercise this program is for; changing it starts from "
+        profile = profiles.profiles.get(d.exercise)
+        shown = profile.name if profile is not None else f"{d.exercise} (gone)"
+        rows = [SettingRow("exercise", "Exercise", shown, several or profile is None,
+                           several or profile is None, "The exercise this program is for; changing it starts from "
                            "that exercise's own targets.")]
         for key in SETTINGS:
             setting, value = self._setting(key), d.values[key]
@@ -627,17 +695,20 @@ class Admin:
     def _save(self) -> None:
         d = self._draft
         role = self.role
+        self._follow_files(force=True)
         try:
-            if d.program_id is None:
-                program = Program(self.book.new_id(d.name), d.name, d.exercise, **d.values)
+            if d.program_id is None:  # an id no program had and no athlete points at
+                taken = {e.program for e in self.roster if e.program}
+                program = Program(self.book.new_id(d.name, taken), d.name, d.exercise,
+                                  **d.values)
                 self.book.create(program, role)
                 d.program_id = program.id
                 self._at = ("program", program.id)
             else:
-                old = self.book.get(d.program_id)
+                old = self.book.get(d.program_id, usable=False)
                 values = {"name": d.name, "exercise": d.exercise, **d.values}
                 changed = {k: v for k, v in values.items() if getattr(old, k) != v}
-                if changed:
+                if changed or self.book.unusable(d.program_id):  # unusable: say why
                     self.book.update(d.program_id, role, **changed)
         except (ProgramError, OSError) as e:
             self.note = f"Not saved: {_sentence(e) if isinstance(e, ProgramError) else e}"
@@ -668,38 +739,57 @@ class Admin:
     def _delete_program(self) -> None:
         d = self._draft
         if d.program_id is not None:
+            self._follow_files(force=True)
             try:
-                name = self.book.get(d.program_id).name
-                self.book.delete(d.program_id, self.role)
-            except (ProgramError, OSError) as e:
+                name = self.book.get(d.program_id, usable=False).name
+                change = self.book.delete(d.program_id, self.role, roster=self.roster)
+            except (ProgramError, RosterError, OSError) as e:
                 self.note = f"Not deleted: {e}"
                 return
             self.apply()
-            self.note = f"Deleted {name}"
+            unassigned = len(change.changes.get("athletes", ((), ()))[0])
+            self.note = f"Deleted {name}" + (
+                f": {unassigned} athlete{'s' if unassigned > 1 else ''} on it now "
+                "follow the station's program" if unassigned else "")
         self._draft = None
         self._go("coach")
 
     # -- athletes ------------------------------------------------------------------------------
-    def _roster_edit(self, edit: Callable[[], object], undo: Callable[[], object]) -> str | None:
-        """Make a roster edit and store it; None when done, else why not (nothing changed)."""
+    def _roster_edit(self, edit: Callable[[], tuple[str, str, dict]]) -> str | None:
+        """Make a roster edit on the roster as stored now (read again first if the console
+        changed it), store it and record it; None when done, else why not (nothing changed).
+
+        ``edit`` makes the change in memory and returns (action, athlete id, {field: (old,
+        new)}) for the record."""
+        self._follow_files(force=True)
+        before = self.roster.snapshot()
         try:
-            edit()
+            action, athlete_id, changes = edit()
         except RosterError as e:
+            self.roster.restore(before)
             return _sentence(e)
         try:
             self.roster.save()
         except (OSError, GymStationError) as e:
-            undo()
+            self.roster.restore(before)
+            self._follow_files(force=True)  # a file changed meanwhile: show what it holds
             return f"Not saved ({e})"
         self.apply()
+        changes = {k: (old, new) for k, (old, new) in changes.items() if old != new}
+        if changes:
+            self.book.record(self.role, action, changes, athlete=athlete_id)
         return None
 
     def _set_badge(self, athlete_id: str, badge: str) -> str | None:
         """Give the athlete this badge (typed or scanned); why not, if refused (on the keyboard
         it stays as the keyboard's error, on the athlete's screen it is the note)."""
-        old = self.roster.get(athlete_id).badge
-        why = self._roster_edit(lambda: self.roster.set_badge(athlete_id, badge),
-                                lambda: self.roster.set_badge(athlete_id, old))
+        def edit():
+            old = self.roster.get(athlete_id).badge
+            self.roster.set_badge(athlete_id, badge)
+            return "athlete_badge", athlete_id, {"badge": (_badge_record(old),
+                                                           _badge_record(badge))}
+
+        why = self._roster_edit(edit)
         if why is None:
             self._go("athlete", athlete_id)
             self._kb = None
@@ -711,6 +801,8 @@ class Admin:
         return why
 
     def _assign(self, athlete_id: str, value) -> None:
+        if self._follow_files(force=True) and athlete_id not in self.roster:
+            return  # gone at the console: the note says so
         if value is None:  # cycle: the station's, then each program
             options = [None, *(p.id for p in self.book)]
             current = self.roster.get(athlete_id).program
@@ -727,14 +819,17 @@ class Admin:
         self.note = "From the next set: " + self._program_label(program_id)
 
     def _delete_athlete(self, athlete_id: str) -> None:
-        entry = self.roster.get(athlete_id)
-        why = self._roster_edit(lambda: self.roster.delete(athlete_id),
-                                lambda: self.roster.add(entry.id, entry.name, entry.badge,
-                                                        entry.program))
+        gone: list[RosterEntry] = []
+
+        def edit():
+            gone.append(self.roster.delete(athlete_id))
+            return "athlete_delete", athlete_id, {"name": (gone[0].name, None)}
+
+        why = self._roster_edit(edit)
         if why is not None:
             self.note = why
             return
-        self.note = f"{entry.name} is off the roster (their usage log stays)"
+        self.note = f"{gone[0].name} is off the roster (their usage log stays)"
         self._go("athletes")
 
     def _open_history(self, athlete_id: str) -> None:
@@ -812,16 +907,23 @@ class Admin:
         if not text:
             return "Type a name"
         if kb.purpose == "athlete_name":
-            old = self.roster.get(kb.target).name
-            why = self._roster_edit(lambda: self.roster.rename(kb.target, text),
-                                    lambda: self.roster.rename(kb.target, old))
+            def rename():
+                old = self.roster.get(kb.target).name
+                self.roster.rename(kb.target, text)
+                return "athlete_rename", kb.target, {"name": (old, text)}
+
+            why = self._roster_edit(rename)
             if why is None:
                 self.note = f"Renamed to {text}"
             return why
         # new_athlete
         athlete_id = self._new_athlete_id()
-        why = self._roster_edit(lambda: self.roster.add(athlete_id, text),
-                                lambda: self.roster.delete(athlete_id))
+
+        def add():
+            self.roster.add(athlete_id, text)
+            return "athlete_add", athlete_id, {"name": (None, text)}
+
+        why = self._roster_edit(add)
         if why is None:
             self._kb = None
             self._go("athlete", athlete_id)
@@ -840,20 +942,28 @@ class Admin:
         if program_id is not None and program_id in self.book:
             return self.book.get(program_id).name
         station = self.book.program_for(None)
-        return f"station's ({station.name})" if station else "station's (exercise targets)"
+        label = f"station's ({station.name})" if station else "station's (exercise targets)"
+        if program_id is not None:  # their own is gone or cannot be used
+            why = self.book.unusable(program_id)
+            own = self.book.get(program_id, usable=False).name if why else program_id
+            label += f"; {own} cannot be used"
+        return label
 
     def _program_items(self) -> tuple[ListItem, ...]:
         profiles = self.kiosk.profiles
         station = self.book.station_program
+        used = self.book.program_for(None)  # None: the exercises' own targets apply
         items = []
-        for p in self.book:
+        for p, why in self.book.stored():
             name = profiles.get(p.exercise).name if p.exercise in profiles.profiles \
                 else p.exercise
             detail = f"{name} - {p.reps} x {p.sets}" + (" - station" if p.id == station else "")
-            items.append(ListItem(p.id, p.name, detail, p.id == station,
+            if why:
+                detail = f"Not used: {why}"
+            items.append(ListItem(p.id, p.name, detail, used is not None and p.id == used.id,
                                   UICommand("open", f"program:{p.id}")))
         items.append(ListItem("exercise_targets", "Exercises' own targets",
-                              "For everyone without a program", station is None,
+                              "For everyone without a program", used is None,
                               UICommand("station_program", "")))
         items.append(ListItem("new_program", "New program", "", False,
                               UICommand("open", "new_program")))
@@ -874,7 +984,9 @@ class Admin:
         screen = self.screen
         if screen is None:
             return None
-        notes = [n for n in (self.note, f"{fault.title}: {fault.advice}" if fault else None) if n]
+        damaged = {"coach": self.book.damaged, "athletes": self.roster.damaged}.get(screen)
+        notes = [n for n in (self.note, damaged,
+                             f"{fault.title}: {fault.advice}" if fault else None) if n]
         note = " - ".join(notes) or None
         if screen == "pin":
             pad = self._pad

@@ -355,11 +355,12 @@ class ProgramBook:
             except OSError as oe:
                 log.error("programs: %s cannot be moved aside (%s)", self.path, oe.strerror or oe)
         reason = str(e).partition(": set the programs again")[0]
-        where = f"it is kept as {kept.name}" if kept else "it is left as it is"
-        now = (f"the station keeps the {had} programs it had" if had else
+        now = (f"the station keeps the programs it had ({had})" if had else
                "set the programs again on this screen")
-        self.damaged = f"{reason}; {where}; {now}"
-        log.error("programs: %s", self.damaged)
+        self.damaged = (f"The programs file {self.path.name} "
+                        f"{'was damaged' if damaged else 'cannot be read'}"
+                        f"{f' and is kept as {kept.name}' if kept else ''}: {now}")
+        log.error("programs: %s (%s)", self.damaged, reason)
         if kept and had:
             try:
                 self._write()
@@ -395,13 +396,14 @@ class ProgramBook:
         self.generation += 1
 
     def _unfit(self, program: Program) -> tuple[str, str] | None:
-        """Why the station cannot use ``program`` and the field at fault (None: it can)."""
+        """Why the station cannot use ``program``, shortly, and the field at fault (None: it
+        can)."""
         if self.profiles is None:
             return None
         profile = self.profiles.profiles.get(program.exercise)
         if profile is None:
-            return (f"no exercise {program.exercise!r}; known: "
-                    f"{', '.join(sorted(self.profiles.profiles))}", "exercise")
+            return (f"exercise {program.exercise!r} is not in "
+                    f"{Path(self.profiles.path).name}", "exercise")
         if (program.sides == ("both",)) != (profile.sides == ("both",)):
             return (f"{profile.name} is done on sides {_show(profile.sides)}, not "
                     f"{_show(program.sides)}", "sides")
@@ -409,8 +411,12 @@ class ProgramBook:
 
     def _fits(self, program: Program) -> None:
         unfit = self._unfit(program)
-        if unfit is not None:
-            raise ProgramError(f"program {program.id!r}: {unfit[0]}", unfit[1])
+        if unfit is None:
+            return
+        if unfit[1] == "exercise":
+            raise ProgramError(f"program {program.id!r}: no exercise {program.exercise!r}; "
+                               f"known: {', '.join(sorted(self.profiles.profiles))}", "exercise")
+        raise ProgramError(f"program {program.id!r}: {unfit[0]}", unfit[1])
 
     # -- reading ---------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Program]:

@@ -194,11 +194,12 @@ class Roster:
             except OSError as oe:
                 log.error("roster: %s cannot be moved aside (%s)", self.path, oe.strerror or oe)
         reason = str(e).partition(": restore it")[0]
-        where = f"it is kept as {kept.name}" if kept else "it is left as it is"
-        now = (f"the station keeps the {had} athletes it had" if had else
+        now = (f"the station keeps the roster it had ({had} athletes)" if had else
                "the roster is empty until it is imported again (gym-station roster import)")
-        self.damaged = f"{reason}; {where}; {now}"
-        log.error("roster: %s", self.damaged)
+        self.damaged = (f"The roster file {self.path.name} "
+                        f"{'was damaged' if damaged else 'cannot be read'}"
+                        f"{f' and is kept as {kept.name}' if kept else ''}: {now}")
+        log.error("roster: %s (%s)", self.damaged, reason)
         if kept and had:
             try:
                 self._write()
@@ -207,9 +208,7 @@ class Roster:
 
     def set_aside(self) -> Path:
         """Keep the stored file under a dated name (a damaged one: never overwritten)."""
-        kept = self._file.set_aside(self.wall)
-        log.warning("roster: %s is kept as %s", self.path.name, kept.name)
-        return kept
+        return self._file.set_aside(self.wall)
 
     def refresh(self, force: bool = False) -> bool:
         """Read the file again if it changed since it was read or written (someone imported a

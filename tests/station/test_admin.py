@@ -407,3 +407,159 @@ def test_the_lockout_expires_and_the_screens_lock_while_the_plate_is_down(tmp_pa
     frames_without_samples(k, 15.0)
     v = k.view()
     assert v.admin is None and v.screen == "fault"     # locked; the plate's fault shows
+
+
+# -- the stores: stale or damaged files, changes made at the console, deletions, the record --
+
+def _write_json(path, doc):
+    path.write_text(json.dumps(doc))
+
+
+STALE_PROGRAMS = {"version": 1, "station_program": "gone", "programs": [
+    {"id": "gone", "name": "Gone", "exercise": "nordic_curl", "reps": 5, "sets": 3,
+     "sides": ["left", "right"], "hold_target_s": 1.0, "share_threshold": 0.6,
+     "min_lower_s": 1.5},
+    {"id": "std", "name": "Standard", "exercise": "single_leg_hip_thrust", "reps": 6, "sets": 3,
+     "sides": ["left", "right"], "hold_target_s": 1.0, "share_threshold": 0.6,
+     "min_lower_s": 1.5}]}
+
+
+def test_a_program_whose_exercise_is_gone_does_not_stop_the_kiosk(tmp_path, caplog):
+    """exercises.toml lost an exercise a stored program uses: the kiosk starts, that program
+    is not applied (its athletes get the station's, logged once), the coach's list says why,
+    and the coach can give it an exercise again."""
+    _write_json(tmp_path / "programs.json", STALE_PROGRAMS)
+    _write_json(tmp_path / "roster.json", {"version": 1, "athletes": [
+        {"id": "a1", "name": "Ada", "badge": "111", "program": "gone"},
+        {"id": "b2", "name": "Ben", "badge": "222", "program": "std"}]})
+    caplog.set_level("WARNING")
+    k, admin = station(tmp_path)                       # no exception: the kiosk starts
+    admin.apply()
+    assert do(k).targets.reps == HIP.reps             # the station's program is not used
+    assert do(k, ("badge", "111")).targets.reps == HIP.reps
+    assert do(k, "home", ("badge", "222")).targets.reps == 6
+    told = [r.getMessage() for r in caplog.records if "athlete a1" in r.getMessage()]
+    assert len(told) == 1 and "exercise 'nordic_curl' is not in exercises.toml" in told[0]
+    do(k, "home")
+    coach_in(k)
+    v = k.view()
+    gone = next(i for i in v.admin.items if i.id == "gone")
+    assert gone.detail == "Not used: exercise 'nordic_curl' is not in exercises.toml"
+    assert not gone.selected and next(i for i in v.admin.items
+                                      if i.id == "exercise_targets").selected
+    v = do(k, ("open", "program:gone"))
+    assert v.screen == "program" and v.admin.note.startswith("Not used now: exercise")
+    v = do(k, "save")
+    assert v.admin.note.startswith("Not saved") and "no exercise" in v.admin.note
+    v = do(k, ("setting_up", "exercise"), "save")
+    assert v.admin.note.startswith("Saved") and "gone" in admin.book
+    assert json.loads((tmp_path / "programs.json").read_text())["station_program"] == "gone"
+
+
+def test_a_damaged_roster_is_kept_aside_and_the_coach_is_told(tmp_path):
+    (tmp_path / "roster.json").write_text('{"version": 1, "athletes": [')
+    k, admin = station(tmp_path)                       # no exception: the kiosk starts
+    assert k.roster == []
+    kept = list(tmp_path.glob("roster.json.damaged-*"))
+    assert [p.read_text() for p in kept] == ['{"version": 1, "athletes": [']
+    coach_in(k)
+    v = do(k, ("open", "athletes"))
+    assert f"kept as {kept[0].name}" in v.admin.note and "gym-station roster import" in \
+        v.admin.note
+    v = do(k, "new_athlete")
+    type_text(k, "Ada")
+    do(k, "kb_ok")
+    assert kept[0].exists() and [a["name"] for a in json.loads(
+        (tmp_path / "roster.json").read_text())["athletes"]] == ["Ada"]
+
+
+def test_pins_and_roster_changed_at_the_console_reach_the_running_kiosk(tmp_path, capsys):
+    from station.cli import main
+    from station.pins import PinStore
+
+    k, admin = station(tmp_path)
+    PinStore(tmp_path).set_pin("coach", "9146")       # `gym-station pin set coach`
+    do(k, "admin")
+    assert type_pin(k, COACH_PIN).screen == "pin"      # the old PIN no longer opens
+    assert type_pin(k, "9146").screen == "coach"
+    do(k, "lock")
+
+    roster_csv = tmp_path / "in.csv"
+    roster_csv.write_text("id,name,badge\nb1,Ben,111\nb2,Cat,222\n")
+    assert main(["--state-dir", str(tmp_path), "roster", "import", str(roster_csv)]) == 0
+    empty_plate(k, 1.0)
+    k.tick(None)                                       # the frame's look at the files
+    assert do(k, ("badge", "111")).athlete == "Ben"
+    do(k, "home")
+
+    # imported again, and an edit on the screen before the kiosk looked: the edit is made on
+    # the file as it is now, nothing imported is lost
+    roster_csv.write_text("id,name,badge\nc3,Dee,333\n")
+    assert main(["--state-dir", str(tmp_path), "roster", "import", "--merge",
+                 str(roster_csv)]) == 0
+    coach_in(k, pin="9146")
+    do(k, ("open", "athletes"), "new_athlete")
+    type_text(k, "Eve")
+    v = do(k, "kb_ok")
+    assert v.screen == "athlete"
+    names = [a["name"] for a in json.loads((tmp_path / "roster.json").read_text())["athletes"]]
+    assert names == ["Ben", "Cat", "Dee", "Eve"]
+    assert [a.name for a in k.roster] == names
+
+    # the athlete on the coach's screen taken off at the console: the screen leaves them
+    roster_csv.write_text("id,name,badge\nb1,Ben,111\n")
+    assert main(["--state-dir", str(tmp_path), "roster", "import", str(roster_csv)]) == 0
+    v = do(k, "rename")
+    type_text(k, "x")
+    v = do(k, "kb_ok")
+    assert v.screen == "athletes" and "no longer on the roster" in v.admin.note
+    assert [i.label for i in v.admin.items] == ["Ben", "Add athlete"]
+
+
+def test_deleting_a_program_puts_its_athletes_back_on_the_stations(tmp_path):
+    """A deleted program's athletes are unassigned, and the next new program (same default
+    name) gets another id: nobody lands on it by chance."""
+    k, admin = station(tmp_path)
+    admin.roster.add("a1", "Ada", "111")
+    admin.roster.save()
+    admin.apply()
+    coach_in(k)
+    do(k, ("open", "new_program"), ("setting_up", "hold_target_s"), "save")
+    first = admin._draft.program_id
+    do(k, "back", ("open", "athlete:a1"), ("assign", first), "back", "back")
+    v = do(k, ("open", f"program:{first}"), "delete")
+    assert v.admin.note == "Deleted New program: 1 athlete on it now follow the station's program"
+    assert admin.roster.get("a1").program is None
+    assert json.loads((tmp_path / "roster.json").read_text())["athletes"][0]["program"] is None
+    do(k, ("open", "new_program"), *[("setting_down", "reps")] * 5, "save")
+    assert admin._draft.program_id != first
+    v = do(k, "back", ("open", "athletes"))
+    assert v.admin.items[0].detail.endswith("station's (exercise targets)")
+    assert do(k, "lock", ("badge", "111")).targets.reps == HIP.reps
+
+
+def test_roster_edits_on_the_touchscreen_are_logged_like_program_changes(tmp_path):
+    k, admin = station(tmp_path, log=True)
+    coach_in(k)
+    do(k, ("open", "athletes"), "new_athlete")
+    type_text(k, "Ada")
+    v = do(k, "kb_ok")
+    athlete_id = v.admin.athlete[0]
+    do(k, "rename", *["kb_back"] * 3)
+    type_text(k, "Ada Lee")
+    do(k, "kb_ok", "set_badge")
+    type_text(k, "12345")
+    do(k, "kb_ok", ("badge", "12345"), "delete")       # the same badge again: nothing to log
+    k.log.log.flush()
+    k.log.log.close()
+    conn = sqlite3.connect(tmp_path / "usage.sqlite3")
+    rows = [json.loads(d) for (d,) in conn.execute(
+        "SELECT detail FROM events WHERE kind = 'coach_change' ORDER BY seq")]
+    conn.close()
+    assert [(d["action"], d["athlete_id"], d["changes"]) for d in rows] == [
+        ("athlete_add", athlete_id, {"name": [None, "Ada"]}),
+        ("athlete_rename", athlete_id, {"name": ["Ada", "Ada Lee"]}),
+        ("athlete_badge", athlete_id, {"badge": [None, "set"]}),
+        ("athlete_delete", athlete_id, {"name": ["Ada Lee", None]})]
+    assert all(d["role"] == "coach" and d["at"] for d in rows)
+    assert not any(secret in json.dumps(rows) for secret in ("12345", COACH_PIN))

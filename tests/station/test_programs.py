@@ -205,10 +205,10 @@ def test_a_program_whose_exercise_is_gone_is_kept_but_not_used(tmp_path, book_pr
     (tmp_path / "programs.json").write_text(json.dumps(STALE))
     book = ProgramBook.load(tmp_path, profiles=book_profiles)
     assert "gone" not in book and [p.id for p in book] == ["std"]
-    assert "no exercise 'nordic_curl'" in book.unusable("gone")
+    assert book.unusable("gone") == "exercise 'nordic_curl' is not in exercises.toml"
     assert book.program_for(None) is None and book.program_for("gone") is None
     assert [(p.id, why is None) for p, why in book.stored()] == [("gone", False), ("std", True)]
-    with pytest.raises(ProgramError, match="Gone cannot be used: no exercise"):
+    with pytest.raises(ProgramError, match="Gone cannot be used: exercise .nordic_curl. is not in"):
         book.set_station_program("gone", "coach")
     book.update("std", "coach", reps=7)                # stored again: the kept one with it
     assert [p["id"] for p in json.loads((tmp_path / "programs.json").read_text())["programs"]] \
