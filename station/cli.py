@@ -230,12 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
     ros_actions = ros.add_subparsers(dest="action", metavar="ACTION", required=True)
     ri = ros_actions.add_parser("import", help="read a roster CSV (all of it, or nothing)",
                                 description="Read a CSV with columns id, name, badge (and "
-                                            "optionally program). A bad row refuses the whole "
-                                            "file with its line and the reason.")
-    ri.add_argument("file", type=Path, help="the CSV (UTF-8, a byte-order mark is fine)")
+                                            "optionally program: a program id this station "
+                                            "has). A bad row refuses the whole file with its "
+                                            "line and the reason. A running kiosk reads the new "
+                                            "roster within a second; the import is noted in "
+                                            "the usage log.")
+    ri.add_argument("file", type=Path, help="the CSV (UTF-8, a byte-order mark is fine; cells "
+                                            "separated by commas or semicolons)")
     ri.add_argument("--merge", action="store_true",
                     help="add and update athletes, keep the others (default: the file becomes "
                          "the whole roster)")
+    ri.add_argument("--allow-empty", action="store_true",
+                    help="let a file with no athletes empty the roster (refused without it)")
     re_ = ros_actions.add_parser("export", help="write the roster as CSV",
                                  description="Write the roster as CSV (cells a spreadsheet "
                                              "would run as formulas are escaped).")
@@ -621,14 +627,10 @@ def cmd_roster(args) -> int:
 
     state = state_dir(args.state_dir)
     try:
-        roster = Roster.load(state)
         if args.action == "import":
-            mode = "merge" if args.merge else "replace"
-            count = roster.import_csv(args.file, mode)
-            roster.save()
-            print(f"imported {count} athletes from {args.file} ({mode}); the roster has "
-                  f"{len(roster)}")
-        elif args.action == "export":
+            return _roster_import(args, state)
+        roster = Roster.load(state)
+        if args.action == "export":
             roster.export_csv(args.file)
             print(f"wrote {len(roster)} athletes to {args.file}")
             _log_event(state, load_config(args.config), "export",
@@ -641,6 +643,41 @@ def cmd_roster(args) -> int:
                 print(f"{e.id:<16} {e.name:<40} {e.badge or '-':<20} {e.program or '-'}")
     except RosterError as e:
         raise UsageError(str(e)) from None
+    return EXIT_OK
+
+
+def _roster_import(args, state: Path) -> int:
+    """`roster import`: the whole file or nothing; a damaged roster.json is replaced (kept
+    aside) only by a whole roster, never merged into; noted in the usage log."""
+    from .errors import ProgramError, RosterError
+    from .programs import ProgramBook
+    from .roster import Roster, roster_file
+
+    cfg = load_config(args.config)  # a bad configuration refuses before anything changes
+    mode = "merge" if args.merge else "replace"
+    damaged = None
+    try:
+        roster = Roster.load(state)
+    except RosterError as e:
+        if args.merge:
+            raise RosterError(f"{e}; it cannot be merged into: import the whole roster "
+                              "without --merge") from None
+        roster, damaged = Roster(roster_file(state)), e
+    try:
+        programs = {p.id for p, _why in ProgramBook.load(state).stored()}
+    except ProgramError as e:
+        programs = None
+        print(f"warning: {e}; the program column is not checked", file=sys.stderr)
+    count = roster.import_csv(args.file, mode, programs=programs, allow_empty=args.allow_empty)
+    if damaged is not None:
+        kept = roster.set_aside()
+        print(f"warning: {str(damaged).partition(': restore it')[0]}; it is kept as {kept}",
+              file=sys.stderr)
+    roster.save()
+    print(f"imported {count} athletes from {args.file} ({mode}); the roster has "
+          f"{len(roster)}")
+    _log_event(state, cfg, "import", {"what": "roster", "who": "console", "mode": mode,
+                                      "rows": count, "athletes": len(roster)})
     return EXIT_OK
 
 

@@ -53,9 +53,13 @@ def test_roster_import_list_export(tmp_path, capsys):
     assert main(["--state-dir", str(state), "roster", "export", str(dest)]) == 0
     lines = dest.read_text().splitlines()
     assert lines[0] == "id,name,badge,program" and lines[2].startswith("b2,'=cmd")
-    with sqlite3.connect(state / "usage.sqlite3") as db:  # the export is noted in the log
-        rows = db.execute("SELECT kind, detail FROM events").fetchall()
-    assert [(k, json.loads(d)) for k, d in rows] == [("export", {"what": "roster", "rows": 2})]
+    with sqlite3.connect(state / "usage.sqlite3") as db:  # import and export noted in the log
+        rows = db.execute("SELECT kind, detail, at FROM events ORDER BY seq").fetchall()
+    assert [(k, json.loads(d)) for k, d, _at in rows] == [
+        ("import", {"what": "roster", "who": "console", "mode": "replace", "rows": 2,
+                    "athletes": 2}),
+        ("export", {"what": "roster", "rows": 2})]
+    assert all(at for _k, _d, at in rows)
 
 
 def test_roster_import_of_a_bad_file_exits_2_with_the_line(tmp_path, capsys):
@@ -95,3 +99,55 @@ def test_pin_set_rewrites_a_damaged_pin_file_and_warns(tmp_path, monkeypatch, ca
     assert "damaged" in err and "other role" in err
     store = PinStore(state)
     assert store.damaged is None and store.check("coach", "2580")
+
+
+def test_roster_import_refuses_a_program_the_station_does_not_have(tmp_path, capsys):
+    from station.profiles import load_profiles
+    from station.programs import Program, ProgramBook
+
+    state = tmp_path / "state"
+    src = tmp_path / "in.csv"
+    src.write_text("id,name,badge,program\na1,Ann,1,\nb2,Bo,2,heavy\n")
+    assert main(["--state-dir", str(state), "roster", "import", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert "line 3: program 'heavy' does not exist on this station" in err
+    assert not (state / "roster.json").exists()
+    ProgramBook.load(state).create(Program.from_profile("heavy", "Heavy",
+                                                        load_profiles().get()), "coach")
+    assert main(["--state-dir", str(state), "roster", "import", str(src)]) == 0
+
+
+def test_roster_import_of_a_file_without_athletes_keeps_the_roster(tmp_path, capsys):
+    state = tmp_path / "state"
+    good, empty = tmp_path / "good.csv", tmp_path / "empty.csv"
+    good.write_text("id,name,badge\na1,Ann,1\n")
+    empty.write_text("id,name,badge\n")
+    assert main(["--state-dir", str(state), "roster", "import", str(good)]) == 0
+    capsys.readouterr()
+    assert main(["--state-dir", str(state), "roster", "import", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert "no athletes" in err and "--allow-empty" in err
+    assert [a["id"] for a in json.loads((state / "roster.json").read_text())["athletes"]] == \
+        ["a1"]
+    assert main(["--state-dir", str(state), "roster", "import", "--allow-empty",
+                 str(empty)]) == 0
+    assert json.loads((state / "roster.json").read_text())["athletes"] == []
+
+
+def test_roster_import_replaces_a_damaged_roster_and_keeps_it_aside(tmp_path, capsys):
+    """The advice a damaged roster.json gives (import it again) works: the whole roster is
+    imported and the damaged file kept aside; merging into it is refused."""
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "roster.json").write_text("{ not json")
+    src = tmp_path / "in.csv"
+    src.write_text("id,name,badge\na1,Ann,1\n")
+    assert main(["--state-dir", str(state), "roster", "import", "--merge", str(src)]) == 2
+    assert "without --merge" in capsys.readouterr().err
+    assert (state / "roster.json").read_text() == "{ not json"
+    assert main(["--state-dir", str(state), "roster", "import", str(src)]) == 0
+    assert "kept as" in capsys.readouterr().err
+    kept = list(state.glob("roster.json.damaged-*"))
+    assert [p.read_text() for p in kept] == ["{ not json"]
+    assert [a["id"] for a in json.loads((state / "roster.json").read_text())["athletes"]] == \
+        ["a1"]
