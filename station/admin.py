@@ -682,9 +682,10 @@ class Admin:
         several = len(profiles.profiles) > 1
         profile = profiles.profiles.get(d.exercise)
         shown = profile.name if profile is not None else f"{d.exercise} (gone)"
-        rows = [SettingRow("exercise", "Exercise", shown, several or profile is None,
-                           several or profile is None, "The exercise this program is for; changing it starts from "
-                           "that exercise's own targets.")]
+        movable = several or profile is None
+        rows = [SettingRow("exercise", "Exercise", shown, movable, movable, "The exercise this "
+                           "program is for; changing it starts from that exercise's own "
+                           "targets.")]
         for key in SETTINGS:
             setting, value = self._setting(key), d.values[key]
             rows.append(SettingRow(key, setting.label, _show_value(key, value),
@@ -747,10 +748,10 @@ class Admin:
                 self.note = f"Not deleted: {e}"
                 return
             self.apply()
-            unassigned = len(change.changes.get("athletes", ((), ()))[0])
+            n = len(change.changes.get("athletes", ((), ()))[0])
             self.note = f"Deleted {name}" + (
-                f": {unassigned} athlete{'s' if unassigned > 1 else ''} on it now "
-                "follow the station's program" if unassigned else "")
+                f": the {n} athletes on it follow the station's program" if n > 1 else
+                ": the athlete on it follows the station's program" if n else "")
         self._draft = None
         self._go("coach")
 

@@ -33,11 +33,12 @@ from .usage_log import iso
 
 FORMAT_VERSION = 1
 NAME_MAX = 32
-log = logging.getLogger(__name__)
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 #: The sides a program may ask for, as the touchscreen offers them.
 SIDE_CHOICES: tuple[tuple[str, ...], ...] = (("left", "right"), ("right", "left"), ("left",),
                                              ("right",), ("both",))
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -190,8 +191,9 @@ def to_targets(program: Program) -> Targets:
 @dataclass(frozen=True)
 class Change:
     """One change a coach or staff made: ``action`` is create, update, delete, station (the
-    station-wide program chosen) or assign (an athlete's own); ``changes`` maps a field to
-    (old, new)."""
+    station-wide program chosen), assign (an athlete's own), or a roster edit
+    (:meth:`ProgramBook.record`: athlete_add, athlete_rename, athlete_badge, athlete_delete);
+    ``changes`` maps a field to (old, new)."""
 
     role: str
     at: str

@@ -11,11 +11,11 @@ never wipes out an import. A damaged file is kept aside under a dated name, neve
 CSV import is all or nothing: the whole file is read and checked first (header, encoding, every
 row, duplicates within the file and against the roster kept, program ids the station has), and
 a bad row refuses the file with its line number and the reason, leaving the roster as it was.
-A file with no athletes is refused unless emptying the roster is asked for; a file separated by
+A file with no athletes does not empty a roster unless that is asked for; a file separated by
 ``;`` (a spreadsheet's "CSV" in many European locales) is read as well as one separated by
-``,``. CSV export escapes cells a
-spreadsheet would run as a formula (:func:`station.usage_report.csv_cell`); import undoes that
-escaping, so an export imports back unchanged.
+``,``. CSV export escapes cells a spreadsheet would run as a formula
+(:func:`station.usage_report.csv_cell`); import undoes that escaping, so an export imports
+back unchanged.
 """
 
 from __future__ import annotations
@@ -325,8 +325,9 @@ class Roster:
 
         ``programs``: the program ids the station has (None: not checked); a row naming
         another is refused. A file without athletes does not replace a roster that has some
-        unless ``allow_empty`` (an empty roster on purpose). Nothing changes unless the whole file is good: a bad file
-        raises :class:`RosterError` with ``line`` set and the roster untouched.
+        unless ``allow_empty`` (an empty roster on purpose). Nothing changes unless the whole
+        file is good: a bad file raises :class:`RosterError` with ``line`` set and the roster
+        untouched.
         """
         if mode not in IMPORT_MODES:
             raise RosterError(f"import mode {mode!r}: it must be one of {', '.join(IMPORT_MODES)}")

@@ -528,7 +528,7 @@ def test_deleting_a_program_puts_its_athletes_back_on_the_stations(tmp_path):
     first = admin._draft.program_id
     do(k, "back", ("open", "athlete:a1"), ("assign", first), "back", "back")
     v = do(k, ("open", f"program:{first}"), "delete")
-    assert v.admin.note == "Deleted New program: 1 athlete on it now follow the station's program"
+    assert v.admin.note == "Deleted New program: the athlete on it follows the station's program"
     assert admin.roster.get("a1").program is None
     assert json.loads((tmp_path / "roster.json").read_text())["athletes"][0]["program"] is None
     do(k, ("open", "new_program"), *[("setting_down", "reps")] * 5, "save")

@@ -209,14 +209,16 @@ def test_a_damaged_roster_is_kept_aside_for_the_kiosk_never_overwritten(tmp_path
     kept = tmp_path / f"roster.json.damaged-{STAMP}"
     assert kept.read_text() == '{"version": 1, "athletes": [{"id": "a1"}]}'
     assert not (tmp_path / "roster.json").exists()
-    assert roster.damaged.startswith(f"The roster file roster.json was damaged and is kept as {kept.name}: ")
+    assert roster.damaged.startswith(
+        f"The roster file roster.json was damaged and is kept as {kept.name}: ")
     roster.add("b1", "Bo")
     roster.save()                                      # a fresh file; the damaged one stays
     assert kept.exists() and roster.damaged is None
     # damaged again while the kiosk runs: kept aside too, and the kiosk keeps its athletes
     (tmp_path / "roster.json").write_text("[[[")
     assert roster.refresh(force=True)
-    assert [e.id for e in roster] == ["b1"] and "keeps the roster it had (1 athletes)" in roster.damaged
+    assert [e.id for e in roster] == ["b1"]
+    assert "keeps the roster it had (1 athletes)" in roster.damaged
     assert (tmp_path / f"roster.json.damaged-{STAMP}-2").read_text() == "[[["
     assert [e.id for e in Roster.load(tmp_path)] == ["b1"]
 
