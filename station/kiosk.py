@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -186,16 +186,6 @@ class Kiosk:
         exercise = self.coach_exercise.get(key, self.coach_exercise.get(""))
         if exercise and exercise in self.profiles.profiles:
             self._profile_id = exercise
-
-    def set_targets(self, exercise_id: str, targets: Targets, athlete_id: str | None = None):
-        """A coach's targets; they take effect at the next set."""
-        self.profiles.get(exercise_id)  # refuses an unknown exercise
-        key = exercise_id if athlete_id is None else f"{athlete_id}:{exercise_id}"
-        self.coach_targets[key] = targets
-        if self.log is not None:
-            values = {k: v for k, v in asdict(targets).items() if k != "sides" or v is not None}
-            self.log.event("coach_change", {"exercise": exercise_id, "athlete_id": athlete_id,
-                                            **values})
 
     def _new_analysis(self) -> None:
         profile = self.profile

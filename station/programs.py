@@ -181,8 +181,8 @@ class Program:
 
 
 def to_targets(program: Program) -> Targets:
-    """The kiosk's overrides for ``program``, its sides included; apply with
-    ``kiosk.set_targets(program.exercise, to_targets(program), athlete_id)``."""
+    """The kiosk's overrides for ``program``, its sides included (``station.admin.
+    apply_programs`` hands them to the kiosk, keyed by exercise and athlete)."""
     return Targets(share_threshold=program.share_threshold, hold_target_s=program.hold_target_s,
                    min_lower_s=program.min_lower_s, reps=program.reps, sets=program.sets,
                    sides=tuple(program.sides))

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from station.admin import apply_programs
 from station.errors import ProgramError
 from station.kiosk import Kiosk
 from station.profiles import load_profiles
@@ -161,16 +162,19 @@ def test_assignment_to_an_athlete(book, book_profiles, tmp_path):
         book.assign(roster, "a1", "nope", "coach")
 
 
-def test_to_targets_reaches_the_kiosk_at_the_next_set(book_profiles):
+def test_to_targets_reaches_the_kiosk_at_the_next_set(book, book_profiles, tmp_path):
     program = heavy(book_profiles)
     targets = to_targets(program)
     assert (targets.reps, targets.sets, targets.hold_target_s, targets.share_threshold,
             targets.min_lower_s) == (5, program.sets, 2.0, 0.7, program.min_lower_s)
+    book.create(program, "coach")
+    book.set_station_program(program.id, "coach")
     kiosk = Kiosk(book_profiles)
-    kiosk.set_targets(program.exercise, targets)
+    apply_programs(kiosk, Roster.load(tmp_path), book)   # as the coach's screens hand it over
     applied = book_profiles.get(program.exercise).with_targets(
         kiosk.targets_for(book_profiles.get(program.exercise)))
     assert (applied.reps, applied.hold_target_s, applied.share_threshold) == (5, 2.0, 0.7)
+    assert kiosk.analyzer.profile.hold_target_s == 2.0   # the next set is judged on it
 
 
 def test_new_ids_are_free(book, book_profiles):
