@@ -78,7 +78,7 @@ TABLES = tuple(COLUMNS)
 
 #: Event kinds the station writes (``events.kind``).
 EVENT_KINDS = ("fault", "fault_cleared", "calibration", "tare", "coach_change", "pin_failure",
-               "export", "athlete_deleted", "records_lost", "session_interrupted")
+               "export", "import", "athlete_deleted", "records_lost", "session_interrupted")
 
 #: Session and set states.
 SESSION_STATUS = ("open", "ended", "interrupted")
