@@ -1,84 +1,74 @@
-"""The HX711 reader's figures for ``gym-station bench``, measured in real time.
+"""The project's HX711 reader's figures for ``gym-station bench``, measured in real time.
 
-Four simulated HX711s (:class:`~drivers.mock_hx711.MockHX711`) run at 80 SPS on the real monotonic
-clock with their conversions staggered across the period (as four free-running chips are), and the
-real :class:`~drivers.hx711.HX711Bank` reads them on one shared PD_SCK line, polling and sleeping
-for real. The figures:
+The four identical simulated chips of :mod:`station.bench_chips` run at 80 SPS on the real
+monotonic clock, and the real :class:`~drivers.hx711.HX711Bank` reads them on one shared PD_SCK
+line, polling and sleeping for real. Every word is checked and timed by
+:class:`~station.bench_chips.WordTally`, exactly as the ``hx711`` package's are. The figures:
 
 - ``driver_word_us_4chips``: mean microseconds one read spends shifting one conversion's words
   out of the four chips (25 PD_SCK pulses, four DOUT lines sampled per pulse). On a Pi this is
   the time the bus is busy; here it includes the simulated chips' own Python work.
-- ``capture_ratio_80sps_4chips``: words returned / words the chips made while being read, the
-  worst chip. 1.0 means no conversion was overwritten unread or lost to a power-down.
-- ``driver_word_latency_ms_p50`` / ``_p99``: from the moment the last of the four DOUT lines went
-  low (the conversion that completed the set) to ``read()`` returning it: polling delay plus
-  shifting.
-- ``driver_power_downs_count``: PD_SCK high phases the reader caught running past 60 us (the
-  thread lost the CPU mid-pulse); each costs a few words while the chips settle.
+- ``capture_ratio_80sps_4chips``: good words returned / words the chips were due to make in
+  the window, the worst chip.
+- ``driver_word_latency_ms_p50`` / ``_p99``: each word from its own conversion to ``read()``
+  returning it (a read returns one word per chip, so the first chip's word waits for the
+  others' conversions), over ``driver_words_timed`` words.
+- ``driver_power_downs_count``: power-downs the chips went through (a PD_SCK high phase that
+  ran past 60 us because the thread lost the CPU, and the reader's deliberate reset after it);
+  each costs a few words while the chips settle.
+- ``driver_bad_words_returned``, ``driver_read_errors`` (reads that ran out of time: counted,
+  the bench reads on), ``driver_hung_reads`` (always 0: every read has a deadline).
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 
 from drivers.clock import real_clock, real_sleep
+from drivers.errors import HardwareError
 from drivers.hx711 import HX711Bank
-from drivers.mock_hx711 import MockHX711, new_mock_factory
+from drivers.mock_hx711 import new_mock_factory
 
-RATE_HZ = 80.0
+from .bench_chips import CHIPS, MAX_SECONDS, WordTally, build_chips
+
 CLOCK_PIN = 5
 DATA_PINS = (6, 13, 19, 26)
-#: The simulated chips encode their conversion time in the word, in units of this many seconds.
-TIME_UNIT_S = 1e-5
-#: Longest run: the time code must stay inside the 24-bit word's positive range.
-MAX_SECONDS = 60.0
+#: A read that gets no good word for this long raises (counted as a read error).
+READ_TIMEOUT_S = 1.0
 
 
-def measure_reader(seconds: float = 3.0) -> dict:
-    """Read four simulated chips for ``seconds`` of real time; return the figures above."""
+def measure_reader(seconds: float = 3.0, *, clock: Callable[[], float] = real_clock,
+                   sleep: Callable[[float], None] = real_sleep) -> dict:
+    """Read the four chips for ``seconds`` (on ``clock``); return the figures above."""
     if not 0.5 <= seconds <= MAX_SECONDS:
         raise ValueError(f"seconds must be between 0.5 and {MAX_SECONDS:g}, not {seconds!r}")
     factory = new_mock_factory()
-    start = real_clock()
-    period = 1.0 / RATE_HZ
-
-    def time_code(t: float) -> int:
-        return round((t - start) / TIME_UNIT_S)
-
-    chips = [MockHX711(CLOCK_PIN, pin, pin_factory=factory, rate_hz=RATE_HZ, source=time_code,
-                       clock=real_clock, phase=i * period / 5)
-             for i, pin in enumerate(DATA_PINS)]
+    chips, origin = build_chips(factory, (CLOCK_PIN,) * CHIPS, DATA_PINS, clock)
+    tally = WordTally(origin, clock, chips)
     shift_us: list[float] = []
-    latency_ms: list[float] = []
     try:
-        with HX711Bank(CLOCK_PIN, DATA_PINS, pin_factory=factory, rate_hz=RATE_HZ,
-                       clock=real_clock, sleep=real_sleep) as bank:
-            bank.read(timeout=1.0)                      # let the chips settle first
-            made_before = [c.words_made for c in chips]
-            reads = 0
-            end = real_clock() + seconds
-            while real_clock() < end:
-                words = bank.read(timeout=1.0)
-                returned = real_clock()
-                reads += 1
+        with HX711Bank(CLOCK_PIN, DATA_PINS, pin_factory=factory, rate_hz=tally.rate_hz,
+                       clock=clock, sleep=sleep) as bank:
+            try:
+                bank.read(timeout=READ_TIMEOUT_S)      # let the chips settle first
+            except HardwareError:
+                tally.errors += 1
+            tally.open(seconds)
+            while tally.wants_more():
+                try:
+                    words = bank.read(timeout=READ_TIMEOUT_S)
+                except HardwareError:
+                    tally.errors += 1
+                    continue
+                for k, word in enumerate(words):
+                    tally.add(k, (word,))
                 shift_us.append(bank.last_shift_s * 1e6)
-                made_at = start + max(words) * TIME_UNIT_S
-                latency_ms.append((returned - made_at) * 1e3)
-            made = [c.words_made - b for c, b in zip(chips, made_before, strict=True)]
-            power_downs = bank.faults["power_down"]
+            figures = tally.figures("driver", "capture_ratio_80sps_4chips")
     finally:
         for c in chips:
             c.close()
     return {
-        "driver_word_us_4chips": round(statistics.fmean(shift_us), 1),
-        "capture_ratio_80sps_4chips": round(min(reads / m for m in made), 4),
-        "driver_word_latency_ms_p50": round(_percentile(latency_ms, 50), 3),
-        "driver_word_latency_ms_p99": round(_percentile(latency_ms, 99), 3),
-        "driver_power_downs_count": power_downs,
+        "driver_word_us_4chips": round(statistics.fmean(shift_us), 1) if shift_us else None,
+        **figures,
     }
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[k]

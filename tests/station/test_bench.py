@@ -25,14 +25,17 @@ def test_bench_json_has_every_contract_figure(capsys):
 def test_a_peer_that_never_returns_a_word_is_reported_not_crashed():
     """Seen in CI: on a loaded machine the hx711 package hung on its very first word of a 0.5 s
     run, so there was no latency to take a percentile of. The run reports that, not a traceback."""
+    from drivers.clock import VirtualClock
     from station.bench import render
     from station.bench_hx711pkg import _measure
 
-    def hangs_at_once(hx711, chips, record, end):
-        record.start()
-        record.hung += 1
+    clock = VirtualClock(5.0)
 
-    figures = _measure(0.2, hangs_at_once, "peer")
+    def hangs_at_once(hx711, chips, tally):
+        tally.open(0.5)
+        tally.hang(clock())
+
+    figures = _measure(0.5, hangs_at_once, "peer", clock)
     assert figures["capture_ratio_80sps_4chips_peer"] == 0.0
     assert figures["peer_word_latency_ms_p50"] is None
     assert figures["peer_word_latency_ms_p99"] is None
