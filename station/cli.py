@@ -38,6 +38,21 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _bench_seconds(text: str) -> float:
+    """``bench --seconds``: the bench's own range (its simulated chips and children bound it)."""
+    from .bench import SECONDS_MAX, SECONDS_MIN, check_seconds
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    try:
+        return check_seconds(value)
+    except UsageError:
+        raise argparse.ArgumentTypeError(
+            f"{text} s is outside {SECONDS_MIN:g}..{SECONDS_MAX:g}") from None
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(x) for x in text.lower().split("x"))
@@ -134,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and the display loop (headless). Figures, never pass/fail.")
     b.add_argument("--json", action="store_true", help="JSON object of named figures on stdout")
     b.add_argument("--no-display", action="store_true", help="skip the display figures")
-    b.add_argument("--seconds", type=_seconds, default=3.0,
-                   help="real-time seconds per driver and display run (default 3)")
+    b.add_argument("--seconds", type=_bench_seconds, default=3.0,
+                   help="real-time seconds per driver and display run, 0.5 to 60 (default 3)")
 
     c = sub.add_parser("config", help="check the configuration and print what it says",
                        description="Validate station.toml and print the plate it describes.")

@@ -4,6 +4,8 @@ names. (Targets are reported by the bench, never asserted here: this machine is 
 import json
 import math
 
+import pytest
+
 from station.cli import main
 
 CONTRACT = ("analysis_us_per_sample", "analysis_realtime_factor", "frame_ms_p50_800x480",
@@ -12,7 +14,8 @@ CONTRACT = ("analysis_us_per_sample", "analysis_realtime_factor", "frame_ms_p50_
             "capture_ratio_80sps_4chips_hx711pkg", "startup_s", "rss_mb")
 
 
-def test_bench_json_has_every_contract_figure(capsys):
+def test_bench_json_has_every_contract_figure(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))   # the real kiosk's spoken-cue cache
     assert main(["bench", "--json", "--seconds", "0.5"]) == 0
     figures = json.loads(capsys.readouterr().out)
     for name in CONTRACT:
@@ -20,6 +23,44 @@ def test_bench_json_has_every_contract_figure(capsys):
         assert isinstance(figures[name], int | float) and math.isfinite(figures[name]), name
     assert 0.0 <= figures["capture_ratio_80sps_4chips"] <= 1.0
     assert 0.0 <= figures["capture_ratio_80sps_4chips_hx711pkg"] <= 1.0
+    for name in ("real_kiosk_startup_s", "real_kiosk_rss_mb", "driver_word_latency_ms_p50",
+                 "hx711pkg_hung_reads", "driver_bad_words_returned", "driver_power_downs_count",
+                 "frames_dropped_800x480"):
+        assert name in figures, name
+
+
+@pytest.mark.parametrize("seconds", ["0.1", "61", "nan"])
+def test_bench_seconds_outside_its_range_is_a_usage_error(seconds, capsys):
+    """The CLI took 0..86400 s, the driver bench 0.5..60 and the display bench 0.5..120: 0.1 or
+    61 ran the analysis bench first, then died with a ValueError traceback (exit 1)."""
+    assert main(["bench", "--seconds", seconds]) == 2
+    err = capsys.readouterr().err
+    assert "outside 0.5..60" in err and "Traceback" not in err
+
+
+def test_run_bench_refuses_seconds_it_cannot_measure():
+    from station.bench import run_bench
+    from station.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"--seconds 61 is outside 0.5..60"):
+        run_bench(driver_seconds=61.0)
+
+
+def test_the_table_marks_targets_and_flags_p99s_of_few_values():
+    from station.bench import TARGETS, render
+
+    assert TARGETS["cue_latency_ms_p99"] == ("<=", 18.7)    # one 60 Hz frame + 2 ms
+    table = render({"cue_latency_ms_p99": 25.0, "cues": 24,
+                    "frame_ms_p99_800x480": 1.0, "frames_800x480": 179,
+                    "driver_word_latency_ms_p99": 9.4, "driver_words_timed": 960,
+                    "real_kiosk_cue_latency_ms_p99": None, "real_kiosk_cues": 0})
+    rows = {line.split()[0]: line for line in table.splitlines()[1:]}
+    assert "<= 18.7  MISSED" in rows["cue_latency_ms_p99"]
+    assert "p99 of only 24" in rows["cue_latency_ms_p99"]
+    assert "ok" in rows["frame_ms_p99_800x480"] and "only" not in rows["frame_ms_p99_800x480"]
+    assert "only" not in rows["driver_word_latency_ms_p99"]
+    assert "n/a" in rows["real_kiosk_cue_latency_ms_p99"]
+    assert "only" not in rows["real_kiosk_cue_latency_ms_p99"]
 
 
 def test_a_peer_that_never_returns_a_word_is_reported_not_crashed():
