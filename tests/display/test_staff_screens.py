@@ -4,6 +4,8 @@ volume the staff chose reaches the cue player, and leaving the kiosk ends the lo
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 
 import numpy as np
 import pygame
@@ -33,6 +35,8 @@ from station.view import (
 Rect = pygame.Rect
 SIZES = [(800, 480), (720, 1280), (1280, 720), (1920, 1080)]
 SENTINEL = (255, 0, 255)
+#: Where the screenshots go to be looked at (as the coach screens' go to $GYM_SHOTS/admin).
+SHOTS = Path(os.environ.get("GYM_SHOTS", "/tmp/gym-shots")) / "staff"
 
 STAFF = StaffView(
     today=(("Sessions", "14"), ("Athletes", "9"), ("Guests", "3"), ("Reps", "412")),
@@ -105,7 +109,10 @@ def test_drawn_inside_the_screen_with_big_separate_targets_that_do_what_they_say
             assert any(rec.text == b.label and b.rect.contains(rec.rect)
                        for rec in r.theme.log), b
     assert r.hit((size[0] // 2, 3), view) is None   # the header asks for nothing
-    pygame.image.save(surf.subsurface(screen), str(tmp_path / f"{which}_{size[0]}x{size[1]}.png"))
+    name = f"{which}_{size[0]}x{size[1]}.png"
+    pygame.image.save(surf.subsurface(screen), str(tmp_path / name))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pygame.image.save(surf.subsurface(screen), str(SHOTS / name))
 
 
 # -- the staff page ---------------------------------------------------------------------------
