@@ -350,24 +350,11 @@ class ProgramBook:
         """Say that the file could not be used; set it aside if its content is ``damaged``,
         and store the programs in memory again (if any) so the file holds what is used."""
         had = len(self._programs)
-        kept = None
-        if damaged:
-            try:
-                kept = self._file.set_aside(self.wall)
-            except OSError as oe:
-                log.error("programs: %s cannot be moved aside (%s)", self.path, oe.strerror or oe)
         reason = str(e).partition(": set the programs again")[0]
-        now = (f"the station keeps the programs it had ({had})" if had else
-               "set the programs again on this screen")
-        self.damaged = (f"The programs file {self.path.name} "
-                        f"{'was damaged' if damaged else 'cannot be read'}"
-                        f"{f' and is kept as {kept.name}' if kept else ''}: {now}")
+        self.damaged = self._file.unusable(
+            "programs", damaged, had, keeps=f"the station keeps the programs it had ({had})",
+            empty="set the programs again on this screen", rewrite=self._write, wall=self.wall)
         log.error("programs: %s (%s)", self.damaged, reason)
-        if kept and had:
-            try:
-                self._write()
-            except OSError as oe:
-                log.error("programs: the programs in memory cannot be stored (%s)", oe)
 
     def refresh(self, force: bool = False) -> bool:
         """Read the file again if it changed since it was read or written (another process

@@ -187,24 +187,12 @@ class Roster:
         """Say that the file could not be used; set it aside if its content is ``damaged``, and
         store the athletes in memory again (if any) so the file holds what the kiosk uses."""
         had = len(self._entries)
-        kept = None
-        if damaged:
-            try:
-                kept = self.set_aside()
-            except OSError as oe:
-                log.error("roster: %s cannot be moved aside (%s)", self.path, oe.strerror or oe)
         reason = str(e).partition(": restore it")[0]
-        now = (f"the station keeps the roster it had ({had} athletes)" if had else
-               "the roster is empty until it is imported again (gym-station roster import)")
-        self.damaged = (f"The roster file {self.path.name} "
-                        f"{'was damaged' if damaged else 'cannot be read'}"
-                        f"{f' and is kept as {kept.name}' if kept else ''}: {now}")
+        self.damaged = self._file.unusable(
+            "roster", damaged, had, keeps=f"the station keeps the roster it had ({had} athletes)",
+            empty="the roster is empty until it is imported again (gym-station roster import)",
+            rewrite=self._write, wall=self.wall)
         log.error("roster: %s (%s)", self.damaged, reason)
-        if kept and had:
-            try:
-                self._write()
-            except OSError as oe:
-                log.error("roster: the athletes in memory cannot be stored (%s)", oe)
 
     def set_aside(self) -> Path:
         """Keep the stored file under a dated name (a damaged one: never overwritten)."""

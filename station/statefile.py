@@ -15,12 +15,15 @@ A damaged file is never overwritten: :meth:`StateFile.set_aside` keeps it under 
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .paths import write_state_file
+
+log = logging.getLogger(__name__)
 
 Stamp = tuple[int, int, int]
 
@@ -93,6 +96,27 @@ class StateFile:
         os.rename(self.path, dest)
         self._stamp = None
         return dest
+
+    def unusable(self, what: str, damaged: bool, had: int, keeps: str, empty: str,
+                 rewrite: Callable[[], None], wall: Callable[[], float] = time.time) -> str:
+        """A store's file could not be used: set it aside if ``damaged``, write back what the
+        store holds in memory (``had`` items: the file then holds what is used), and return the
+        sentence for the screen: ``keeps`` when it had something, else ``empty``."""
+        kept = None
+        if damaged:
+            try:
+                kept = self.set_aside(wall)
+            except OSError as oe:
+                log.error("%s: %s cannot be moved aside (%s)", what, self.path, oe.strerror or oe)
+        said = (f"The {what} file {self.path.name} "
+                f"{'was damaged' if damaged else 'cannot be read'}"
+                f"{f' and is kept as {kept.name}' if kept else ''}: {keeps if had else empty}")
+        if kept and had:
+            try:
+                rewrite()
+            except OSError as oe:
+                log.error("%s: what is in memory cannot be stored (%s)", what, oe.strerror or oe)
+        return said
 
 
 __all__ = ["StateFile", "stamp_of"]
