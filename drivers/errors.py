@@ -136,3 +136,9 @@ class ProgramError(GymStationError, ValueError):
     def __init__(self, message: str, key: str | None = None):
         super().__init__(message)
         self.key = key
+
+
+class FileContentError(GymStationError, ValueError):
+    """A file's bytes are not the document they should be: too big, not UTF-8, not JSON, nested
+    too deep. The message says which and where (the line); the caller names the file and what
+    to do about it."""

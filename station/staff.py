@@ -30,7 +30,8 @@ from pathlib import Path
 
 from drivers.calibrate import Calibrator, average_counts
 from drivers.calibration import Calibration
-from drivers.errors import CalibrationError, TareRefused
+from drivers.errors import CalibrationError, FileContentError, TareRefused
+from drivers.files import read_json
 from drivers.layout import PlateLayout
 from drivers.plate import ForcePlate
 
@@ -541,21 +542,30 @@ def audio_file(state: Path) -> Path:
 
 
 def load_audio(state: Path, default: AudioView) -> AudioView:
-    """The volume the staff chose last, else ``default`` (the configuration's); a damaged file
-    is ignored (and logged): the volume is not worth stopping the kiosk for."""
+    """The volume the staff chose last, else ``default`` (the configuration's). A damaged or
+    unreadable file is logged and ``default`` used: the volume is not worth stopping the kiosk
+    for (the staff's next change writes the file afresh)."""
     path = audio_file(state)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        volume = float(data["volume"])
-        muted = data["muted"]
-        if not (0.0 <= volume <= 1.0) or not isinstance(muted, bool):
-            raise ValueError(f"volume {volume!r}, muted {muted!r}")
+        data = read_json(path)
     except FileNotFoundError:
         return default
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        log.warning("%s: ignored (%s); using the configured volume", path, e)
-        return default
-    return AudioView(round(volume, 2), muted)
+    except (OSError, FileContentError) as e:
+        return _audio_fallback(path, f"cannot be read ({getattr(e, 'strerror', None) or e})",
+                               default)
+    volume = data.get("volume") if isinstance(data, dict) else None
+    muted = data.get("muted") if isinstance(data, dict) else None
+    if (isinstance(volume, bool) or not isinstance(volume, int | float)
+            or not 0 <= volume <= 1 or not isinstance(muted, bool)):
+        return _audio_fallback(path, "is damaged (it needs a volume from 0 to 1 and muted "
+                                     "true or false)", default)
+    return AudioView(round(float(volume), 2), muted)
+
+
+def _audio_fallback(path: Path, why: str, default: AudioView) -> AudioView:
+    log.warning("%s %s: using the configured volume (%d%%%s) until the staff change it",
+                path, why, round(default.volume * 100), ", muted" if default.muted else "")
+    return default
 
 
 def save_audio(state: Path, audio: AudioView) -> None:
