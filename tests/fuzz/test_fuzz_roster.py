@@ -91,7 +91,13 @@ def test_a_refused_import_changes_nothing(data, merge):
         ids = [e.id for e in roster]
         badges = [e.badge for e in roster if e.badge]
         assert len(ids) == len(set(ids)) and len(badges) == len(set(badges))
-        assert count <= len(roster) or not merge and count == len(roster)
+        # accepted: the file's rows (merge: over the kept athletes), nothing more or less
+        rows = parse_roster_csv(data, str(path))
+        expected = {e[0]: e for e in before} if merge else {}
+        expected.update({e.id: (e.id, e.name, e.badge, e.program) for _line, e in rows})
+        assert count == len(rows) and sorted(_snapshot(roster)) == sorted(expected.values())
+        roster.save()
+        assert sorted(_snapshot(Roster.load(state))) == sorted(expected.values())
 
 
 @fuzz(60)
