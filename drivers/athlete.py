@@ -72,6 +72,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import ScenarioError
+from .files import TOML_MAX_BYTES, read_limited
 from .shipped import shipped_config_dir
 
 G = 9.81
@@ -430,8 +431,7 @@ def load_scenario(source: str | Path, *, body_mass_kg: float | None = None) -> S
     """Read and validate a scenario TOML file (a path, or a shipped scenario's name)."""
     path = scenario_path(source)
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_limited(path, TOML_MAX_BYTES)
     except FileNotFoundError:
         shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
         raise ScenarioError(f"{path}: no such scenario (shipped: {shipped})") from None

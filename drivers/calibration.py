@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import CalibrationError
-from .files import write_atomic
+from .errors import CalibrationError, FileContentError
+from .files import read_json, write_atomic
 
 FORMAT_VERSION = 1
 COUNT_LIMIT = 2**24  #: the largest |offset| or |scale| a stored calibration may have
@@ -121,27 +121,19 @@ class Calibration:
     def load(cls, path: str | os.PathLike) -> Calibration:
         path = Path(path)
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            data = read_json(path)
         except FileNotFoundError:
             raise CalibrationError(
                 f"{path}: the plate is not calibrated yet; run `gym-station calibrate`"
             ) from None
-        except (OSError, UnicodeDecodeError) as e:
+        except OSError as e:
             raise CalibrationError(
-                f"{path}: calibration file cannot be read ({getattr(e, 'strerror', None) or e}); "
+                f"{path}: calibration file cannot be read ({e.strerror or e}); "
                 "run `gym-station calibrate` again"
             ) from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
+        except FileContentError as e:  # not UTF-8, not JSON, [[[[... nested, huge
             raise CalibrationError(
-                f"{path}: calibration file is damaged (line {e.lineno}: {e.msg}); "
-                "run `gym-station calibrate` again"
-            ) from None
-        except (ValueError, RecursionError) as e:  # a 5000-digit number, [[[[... nested
-            raise CalibrationError(
-                f"{path}: calibration file is damaged ({str(e)[:80] or 'nested too deep'}); "
-                "run `gym-station calibrate` again"
+                f"{path}: calibration file is damaged ({e}); run `gym-station calibrate` again"
             ) from None
         if not isinstance(data, dict):
             raise CalibrationError(f"{path}: calibration file is damaged; run `gym-station calibrate`")

@@ -19,6 +19,9 @@ from .errors import FileContentError
 #: The most of a JSON state file read into memory: the real ones are a few kB (a roster of
 #: thousands of athletes well under 1 MiB); anything bigger is damage, or not a state file.
 JSON_MAX_BYTES = 16 * 2**20
+#: The most of a TOML file a person wrote (station.toml, exercises, scenarios) read: they are a
+#: few kB, and tomllib is pure Python, so a bigger one is refused before it is parsed.
+TOML_MAX_BYTES = 2**20
 
 
 def write_atomic(path: str | os.PathLike, text: str, mode: int | None = None) -> None:

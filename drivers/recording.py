@@ -42,6 +42,9 @@ T_MAX_S = 1e9
 FORCE_MAX_N = 1e6
 #: Raw counts are the HX711's signed 24-bit words.
 COUNT_MIN, COUNT_MAX = -0x800000, 0x7FFFFF
+#: The longest line read: a row of a 4-cell plate is under 100 bytes, a file whose lines end in a
+#: lone \r is read as one line here (split later), so this leaves room for hours of those.
+LINE_MAX_BYTES = 16 * 2**20
 
 
 def _number(value: float) -> str:
@@ -180,6 +183,9 @@ class RecordingReader:
         except IsADirectoryError:
             raise RecordingError(f"{self.path}: is a folder, not a recording file",
                                  self.path) from None
+        except OSError as e:  # permission, a name too long
+            raise RecordingError(f"{self.path}: cannot read it ({e.strerror or e})",
+                                 self.path) from None
         self.meta: dict[str, str] = {}
         self.line = 0
         try:
@@ -196,7 +202,12 @@ class RecordingReader:
         # Decoded line by line (UTF-8 never hides a newline byte inside a character), so a bad
         # byte is reported on its own line, not on the first line of a decoder's chunk. Line
         # ends are \n, \r\n or a lone \r, as in text mode.
-        for number, raw in enumerate(self._file):
+        # A line is read only up to LINE_MAX_BYTES: /dev/zero or a film is refused, not read
+        # into memory whole.
+        for number, raw in enumerate(iter(lambda: self._file.readline(LINE_MAX_BYTES + 1), b"")):
+            if len(raw) > LINE_MAX_BYTES and not raw.endswith(b"\n"):
+                raise self._error(f"a line longer than {LINE_MAX_BYTES // 2**20} MiB: is this a "
+                                  "recording?", self.line + 1)
             try:
                 text = raw.decode("utf-8-sig" if number == 0 else "utf-8")
             except UnicodeDecodeError as e:

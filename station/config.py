@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drivers.files import TOML_MAX_BYTES, read_limited
 from drivers.layout import EDGES, ZONES, CellSpec, PlateLayout
 from drivers.shipped import shipped_config_dir
 
@@ -249,8 +250,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     """Read and validate ``station.toml``; raise :class:`ConfigError` naming file and key."""
     path = config_path(path)
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_limited(path, TOML_MAX_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file", str(path)) from None
     except PermissionError:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from drivers.files import TOML_MAX_BYTES, read_limited
 from drivers.shipped import shipped_config_dir
 
 from .errors import ConfigError
@@ -161,7 +162,7 @@ def load_profiles(path: str | Path | None = None) -> ProfileBook:
     """Read and validate an exercises TOML (the shipped one when ``path`` is ``None``)."""
     p = Path(path) if path is not None else SHIPPED_EXERCISES
     try:
-        data = p.read_bytes()
+        data = read_limited(p, TOML_MAX_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"{p}: exercises file not found", path=str(p)) from None
     except IsADirectoryError:
