@@ -34,7 +34,8 @@ def _seconds(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not 0 < value <= 24 * 3600:
-        raise argparse.ArgumentTypeError(f"{text} s is outside 0..86400")
+        raise argparse.ArgumentTypeError(f"{text} s is outside the range: more than 0 and "
+                                         "at most 86400 seconds (a day)")
     return value
 
 
@@ -329,8 +330,10 @@ def cmd_demo(args) -> int:
     _stop_on_sigterm()
     if args.headless and args.seconds is None:
         raise UsageError("--headless needs --seconds N (there is no window to close)")
-    if args.screenshots and not args.headless:
+    if args.screenshots is not None and not args.headless:
         raise UsageError("--screenshots needs --headless")
+    if args.screenshots is not None:
+        _screenshot_folder(args.screenshots)
     cfg = load_config(args.config)
     state = state_dir(args.state_dir)
     session = demo_session(cfg, headless=args.headless, scenario=args.scenario)
@@ -342,6 +345,25 @@ def cmd_demo(args) -> int:
     if stats.screenshots:
         print(f"screenshots: {len(stats.screenshots)} in {args.screenshots}")
     return EXIT_OK
+
+
+def _screenshot_folder(text: str) -> None:
+    """Make ``--screenshots DIR`` before the demo starts, so a folder that cannot be made or
+    written is a usage error naming it (exit 2), not a fault once the kiosk has started."""
+    import os
+
+    if not text.strip():
+        raise UsageError("--screenshots needs the name of a folder to write the PNGs to")
+    path = Path(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"--screenshots {text}: is a file, not a folder") from None
+    except OSError as e:
+        raise UsageError(f"--screenshots {text}: cannot make this folder "
+                         f"({e.strerror or e}); choose another") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--screenshots {text}: the folder is not writable; choose another")
 
 
 def cmd_run(args) -> int:
