@@ -35,7 +35,10 @@ def walk_calibration(plate: ForcePlate, layout: PlateLayout, mass_kg: float, sav
     tries = 0
     while not cal.done:
         number = cal.steps.index(cal.step) + 1
-        answer = ask(f"[{number}/{total}] {cal.prompt}: ").strip().lower()
+        try:
+            answer = ask(f"[{number}/{total}] {cal.prompt}: ").strip().lower()
+        except EOFError:  # Ctrl-D, or no terminal and nothing on stdin
+            answer = "q"
         if answer in QUIT:
             raise UsageError("calibration stopped; the stored calibration is unchanged")
         try:
