@@ -70,7 +70,10 @@ def scenario_path(cfg: Config, name: str | None = None) -> Path:
     """A scenario by name (``config/scenarios/NAME.toml``) or by path."""
     name = name or cfg.simulation.scenario
     candidate = Path(name)
-    if candidate.suffix == ".toml" or candidate.exists():
+    try:
+        if candidate.suffix == ".toml" or candidate.exists():
+            return candidate
+    except OSError:  # a name too long: reading it says so, as a ScenarioError
         return candidate
     return config_dir(cfg) / "scenarios" / f"{name}.toml"
 
