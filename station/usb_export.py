@@ -2,7 +2,8 @@
 
 A stick is a mounted FAT/exFAT/NTFS filesystem under ``/media``, ``/run/media`` or ``/mnt`` (where
 udisks, ``systemd-mount`` or a hand-written ``mount`` put removable media), read from
-``/proc/mounts``; both are parameters so tests use a folder and a mounts file of their own.
+``/proc/mounts``; both are parameters so tests use a folder and a mounts file of their own. The
+stick's label names its folder, so the folder is taken byte for byte as the kernel writes it.
 
 A write goes through a temporary file in the stick's folder, fsynced, renamed over the final
 name, and the folder fsynced: a stick pulled out mid-export, full, or write-protected leaves no
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,36 +39,53 @@ class UsbStick:
     read_only: bool
 
 
-def _unescape(field: str) -> str:
-    """``/proc/mounts`` writes space, tab, newline and backslash in paths as octal escapes."""
-    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
-        field = field.replace(code, char)
-    return field
+_ESCAPE = re.compile(rb"\\(040|011|012|134)")
 
 
-def _under(path: Path, roots: tuple[Path, ...]) -> bool:
+def _unescape(field: bytes) -> bytes:
+    """/proc/mounts writes space, tab, newline and backslash in a path as octal escapes (``\\040``,
+    ``\\011``, ``\\012``, ``\\134``), every other byte as it is (UTF-8 or not)."""
+    return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 8)]), field)
+
+
+def _label(mount: Path) -> str:
+    """The mount folder's name as the staff read it: undecodable bytes and control characters
+    (a label may hold any) shown as placeholders, never sent to the screen as they are."""
+    text = os.fsencode(mount.name).decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else "\ufffd" for c in text) or "USB stick"
+
+
+def _inside(path: Path, roots: tuple[Path, ...]) -> bool:
     return any(path != root and path.is_relative_to(root) for root in roots)
 
 
 def find_usb_stick(mounts_file: Path = MOUNTS_FILE,
                    roots: tuple[str | Path, ...] = MEDIA_ROOTS) -> UsbStick | None:
     """The first mounted stick (by mount path), or ``None``. An unreadable mounts file is no
-    stick: the staff are then told to plug one in, which is the thing to try."""
+    stick: the staff are then told to plug one in, which is the thing to try.
+
+    Read as bytes and split on the single spaces and newlines the kernel writes: a label may
+    hold any other byte (a carriage return, a form feed, Latin-1), and its folder is found as
+    the bytes it is named with."""
     try:
-        text = Path(mounts_file).read_text(encoding="utf-8", errors="replace")
+        data = Path(mounts_file).read_bytes()
     except OSError:
         return None
-    root_paths = tuple(Path(r) for r in roots)
+    real_roots = tuple(Path(os.path.realpath(r)) for r in roots)
     sticks = []
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 4 or parts[2] not in STICK_FILESYSTEMS:
+    for line in data.split(b"\n"):
+        parts = [f for f in line.split(b" ") if f]
+        if (len(parts) < 4 or os.fsdecode(parts[2]) not in STICK_FILESYSTEMS
+                or not parts[1].startswith(b"/")):
             continue
-        mount = Path(_unescape(parts[1]))
-        if not _under(mount, root_paths) or not mount.is_dir():
+        try:
+            mount = Path(os.path.realpath(os.fsdecode(_unescape(parts[1]))))
+        except ValueError:  # a NUL: no folder has one
             continue
-        sticks.append(UsbStick(mount, mount.name, "ro" in parts[3].split(",")))
-    return min(sticks, key=lambda s: str(s.mount)) if sticks else None
+        if not _inside(mount, real_roots) or not mount.is_dir():
+            continue
+        sticks.append(UsbStick(mount, _label(mount), b"ro" in parts[3].split(b",")))
+    return min(sticks, key=lambda s: os.fsencode(s.mount)) if sticks else None
 
 
 def write_to_stick(stick: UsbStick, name: str, text: str) -> Path:
