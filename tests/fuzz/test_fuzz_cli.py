@@ -22,11 +22,12 @@ Only where a command would reach hardware, a screen or a long run is a boundary 
 from __future__ import annotations
 
 import argparse
-import builtins
 import getpass
+import io
 import logging
 import signal
 import string
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -140,7 +141,7 @@ def boundaries(monkeypatch):
     _checks_only(monkeypatch, bench_hx711pkg, "measure_hx711pkg", "new_mock_factory")
     _checks_only(monkeypatch, bench_display, "measure_display", "subprocess",
                  SimpleNamespace(run=_reached))
-    monkeypatch.setattr(builtins, "input", lambda prompt="": (_ for _ in ()).throw(EOFError()))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # input() sees the end of input
     sigterm = signal.getsignal(signal.SIGTERM)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
