@@ -25,9 +25,11 @@ import argparse
 import getpass
 import io
 import logging
+import shutil
 import signal
 import string
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -47,6 +49,7 @@ from station import (
     plates,
     record,
 )
+from station.config import SHIPPED_CONFIG_DIR
 from station.sampler import Sampler
 from station.simchips import simulated_words
 
@@ -150,15 +153,23 @@ def boundaries(monkeypatch):
     root.handlers[:], root.level = handlers, level
 
 
+def _shipped_files() -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(SHIPPED_CONFIG_DIR.rglob("*")) if p.is_file()}
+
+
 @pytest.fixture
 def place(tmp_path, monkeypatch, boundaries):
-    """A temporary state folder, working folder and the files the PATHS name."""
+    """A temporary state folder, working folder and the files the PATHS name: {config} is a
+    copy of the shipped configuration (commands write to the paths they are given), and the
+    shipped files are checked untouched afterwards."""
+    shipped = _shipped_files()
     state = tmp_path / "state"
     state.mkdir()
+    shutil.copytree(SHIPPED_CONFIG_DIR, tmp_path / "config")
     files = {
         "recording": tmp_path / "rep.csv", "roster": tmp_path / "athletes.csv",
         "missing": tmp_path / "nope" / "x.csv", "folder": tmp_path,
-        "badconfig": tmp_path / "bad.toml", "config": cli.load_config(None).path,
+        "badconfig": tmp_path / "bad.toml", "config": tmp_path / "config" / "station.toml",
         "bincsv": tmp_path / "bin.csv", "shots": tmp_path / "shots",
     }
     files["recording"].write_text("# side: left\nt,heel,forefoot\n0.0125,300,200\n0.025,310,190\n")
@@ -177,7 +188,14 @@ def place(tmp_path, monkeypatch, boundaries):
     answers = []
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": answers.pop(0) if answers
                         else (_ for _ in ()).throw(EOFError()))
-    return {k: str(v) for k, v in files.items()}, answers
+    yield {k: str(v) for k, v in files.items()}, answers
+    changed = sorted(set(shipped.items()) ^ set(_shipped_files().items()))
+    for path, _data in changed:  # put them back, so one failure does not become many
+        Path(path).unlink(missing_ok=True)
+        if path in shipped:
+            Path(path).write_bytes(shipped[path])
+    assert not changed, ("a fuzzed command wrote into the shipped config folder: "
+                         f"{sorted({path for path, _data in changed})}")
 
 
 def check_main(argv: list[str], capsys, caplog) -> int:
@@ -290,6 +308,7 @@ def heavy_argv(draw) -> list[str]:
 @example(argv=["bench", "--no-display", "--json", "--seconds", "0.5"])
 @example(argv=["record", "{folder}", "--plate", "simulated", "--seconds", "0.2"])
 @example(argv=["run", "--size", "160x160"])
+@example(argv=["record", "{config}", "--plate", "simulated", "--fast", "--seconds", "0.2"])
 def test_the_heavy_commands_run_their_own_checks(argv, place, capsys, caplog):
     files, _answers = place
     argv = [a.format(**files) if a.startswith("{") else a for a in argv]
