@@ -43,7 +43,10 @@ COMMAND_EVENT = pygame.event.custom_type()
 #: SDL's touch id for finger events synthesised from the mouse.
 MOUSE_TOUCH_ID = -1
 #: Badge digits older than this (keyboard seconds) are dropped: a person typed them, not a reader.
+#: An Enter this long after the last digit is no badge's end either.
 BADGE_TIMEOUT_S = 2.0
+#: More digits than any badge has: a stuck key or a book on the keyboard, not a reader.
+BADGE_MAX_DIGITS = 32
 
 Hit = Callable[[tuple[int, int], ViewState], "UICommand | None"]
 Athlete = Callable[..., None]
@@ -289,14 +292,15 @@ class InputMapper:
 
     def _key_down(self, event, view: ViewState, t: float) -> list[UICommand]:
         key = event.key
+        stale = t - self._badge_t > self.badge_timeout_s
         if key in _DIGITS:
-            if self._badge and t - self._badge_t > self.badge_timeout_s:
+            if stale or len(self._badge) >= BADGE_MAX_DIGITS:
                 self._badge = ""
             self._badge += _DIGITS[key]
             self._badge_t = t
             return []
         badge, self._badge = self._badge, ""
-        if key in _ENTER and badge:
+        if key in _ENTER and badge and not stale:
             return [UICommand("badge", badge)]
         if key == pygame.K_ESCAPE:
             return [UICommand("home")]

@@ -336,8 +336,6 @@ def test_refused_arguments_exit_2_saying_why(place, capsys, caplog, argv, reason
     assert code == 2 and reason in err.splitlines()[-1], err
 
 
-@pytest.mark.xfail(strict=True, reason="bench takes a --seconds its measurements refuse "
-                   "(ValueError, a traceback): its range is another engineer's fix")
 def test_bench_refuses_seconds_its_measurements_cannot_take(place, capsys, caplog):
     assert check_main(["bench", "--no-display", "--seconds", "0.1"], capsys, caplog) == 2
 
