@@ -299,10 +299,10 @@ class ProgramBook:
         """(programs, station program, retired ids) from the file; ProgramError if damaged,
         OSError if the disk cannot read it."""
         path = self.path
-        data = self._file.read_bytes()
-        if data is None:
-            return [], None, []
         try:
+            data = self._file.read_bytes()
+            if data is None:
+                return [], None, []
             raw = json.loads(data.decode("utf-8"))
         except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
             raise ProgramError(f"{path} cannot be read ({e}): set the programs again on the "

@@ -32,6 +32,9 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from drivers.errors import FileContentError
+from drivers.files import read_limited
+
 from .errors import RosterError
 from .kiosk import Athlete
 from .paths import write_state_file
@@ -46,6 +49,8 @@ COLUMNS = ("id", "name", "badge", "program")  #: the CSV header, in export order
 REQUIRED_COLUMNS = ("id", "name", "badge")
 IMPORT_MODES = ("replace", "merge")
 FORMAT_VERSION = 1
+#: A roster CSV bigger than this is not one (a gym's roster is kilobytes): refused unread.
+CSV_MAX_BYTES = 16 * 2**20
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +151,10 @@ class Roster:
         """The entries in the file ({} when there is none); :class:`RosterError` if it is
         damaged, OSError if the disk cannot read it."""
         path = self.path
-        data = self._file.read_bytes()
-        if data is None:
-            return {}
         try:
+            data = self._file.read_bytes()
+            if data is None:
+                return {}
             raw = json.loads(data.decode("utf-8"))
         except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
             raise RosterError(f"{path} cannot be read ({e}): restore it from an export with "
@@ -321,9 +326,11 @@ class Roster:
             raise RosterError(f"import mode {mode!r}: it must be one of {', '.join(IMPORT_MODES)}")
         path = Path(path)
         try:
-            data = path.read_bytes()
+            data = read_limited(path, CSV_MAX_BYTES)
         except OSError as e:
             raise RosterError(f"{path}: cannot read it ({e.strerror})", str(path)) from None
+        except FileContentError as e:
+            raise RosterError(f"{path}: {e}", str(path)) from None
         # a file with no athletes would wipe the roster out: a wrong file, unless asked for
         rows = parse_roster_csv(data, str(path), allow_empty=allow_empty or mode == "merge"
                                 or not self._entries)

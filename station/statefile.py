@@ -21,6 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from drivers.errors import FileContentError
+from drivers.files import JSON_MAX_BYTES
+
 from .paths import write_state_file
 
 log = logging.getLogger(__name__)
@@ -55,9 +58,10 @@ class StateFile:
         self._stamp: object = _UNREAD
         self._looked: float | None = None
 
-    def read_bytes(self) -> bytes | None:
+    def read_bytes(self, limit: int = JSON_MAX_BYTES) -> bytes | None:
         """The file's bytes (None: there is none), remembering the stamp of exactly what was
-        read. OSError when it cannot be read."""
+        read. OSError when it cannot be read; FileContentError (a ValueError, as damaged JSON
+        is) past ``limit`` bytes: no state file is that big, and reading on would fill memory."""
         try:
             f = open(self.path, "rb")  # noqa: SIM115 - fstat of the open file, then read
         except FileNotFoundError:
@@ -66,7 +70,10 @@ class StateFile:
         with f:
             st = os.fstat(f.fileno())
             self._stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-            return f.read()
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise FileContentError(f"bigger than {limit // 2**20} MiB: not a state file")
+        return data
 
     def changed(self, force: bool = False) -> bool:
         """Whether the file is not the one last read or written (replaced, removed, created).

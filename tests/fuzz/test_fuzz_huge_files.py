@@ -81,3 +81,44 @@ def test_a_huge_volume_file_falls_back_and_says_so(tmp_path, caplog):
     assert any(names_file(r.getMessage(), path) and "bigger than" in r.getMessage()
                for r in caplog.records), caplog.text
     assert os.path.getsize(path) == JSON_MAX_BYTES + 1
+
+
+def test_a_roster_csv_past_its_limit_is_refused_unread(tmp_path):
+    from station.errors import RosterError
+    from station.roster import CSV_MAX_BYTES, Roster
+
+    roster = Roster.load(tmp_path)
+    roster.add("a1", "Ada")
+    roster.save()
+    before = (tmp_path / "roster.json").read_bytes()
+    path = _sparse(tmp_path / "athletes.csv", CSV_MAX_BYTES + 1)
+    with pytest.raises(RosterError) as e:
+        roster.import_csv(path)
+    assert names_file(str(e.value), path) and "bigger than 16 MiB" in str(e.value)
+    assert (tmp_path / "roster.json").read_bytes() == before and [a.id for a in roster] == ["a1"]
+
+
+@pytest.mark.parametrize("name", ["roster.json", "programs.json", "pins.json"])
+def test_a_state_file_past_its_limit_is_damaged_not_read_whole(tmp_path, caplog, name):
+    """The kiosk's own state files: too big is damaged for its size (kept aside or refused, as
+    each store does with a damaged file), never read whole into memory."""
+    from station.pins import PinStore
+    from station.profiles import load_profiles
+    from station.programs import ProgramBook
+    from station.roster import Roster
+
+    _sparse(tmp_path / name, JSON_MAX_BYTES + 1)
+    with caplog.at_level(logging.ERROR):
+        if name == "roster.json":
+            store = Roster.load(tmp_path, damaged_ok=True)
+        elif name == "programs.json":
+            store = ProgramBook.load(tmp_path, profiles=load_profiles(), damaged_ok=True)
+        else:
+            store = PinStore(tmp_path, damaged_ok=True)
+    assert store.damaged
+    said = store.damaged + " ".join(r.getMessage() for r in caplog.records)
+    assert f"bigger than {JSON_MAX_BYTES // 2**20} MiB" in said, said
+    if name == "pins.json":
+        assert not store.is_set("coach")
+    else:
+        assert len(store) == 0 and list(tmp_path.glob(f"{name}.damaged-*"))
