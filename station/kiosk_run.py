@@ -218,11 +218,12 @@ class _BuzzingKiosk:
         return cues
 
 
-def open_usage_log(cfg: Config, state: Path):
+def open_usage_log(cfg: Config, state: Path, wait=None):
     """The usage log on the state directory and, with storage.postgres_url, its facility push.
 
     Returns ``(recorder, push)``; ``push`` is None without a facility. A facility that cannot be
-    used (psycopg missing) is logged and the station runs on its own log.
+    used (psycopg missing) is logged and the station runs on its own log. ``wait``: how their
+    threads wait (real time unless given; the soak test's day runs them on plate time).
     """
     from .errors import FacilitySyncError
     from .usage_log import UsageLog
@@ -235,13 +236,13 @@ def open_usage_log(cfg: Config, state: Path):
     if st.postgres_url:
         try:
             push = FacilityPush(database_file(state), st.postgres_url, cfg.station.id,
-                                interval_s=st.push_interval_s)
+                                interval_s=st.push_interval_s, wait=wait)
         except FacilitySyncError as e:
             log.error("usage log: %s; this station keeps its log locally", e)
     usage = UsageLog(database_file(state), station_id=cfg.station.id,
                      station_name=cfg.station.name, memory_bound=st.memory_bound,
                      commit_interval_s=st.commit_interval_s,
-                     on_commit=push.nudge if push is not None else None)
+                     on_commit=push.nudge if push is not None else None, wait=wait)
     usage.start()
     if push is not None:
         push.start()

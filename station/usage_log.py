@@ -85,13 +85,17 @@ class UsageLog:
     ``station_id``/``station_name`` label every record. ``wall`` is the wall clock used only for
     dates in the log (injected in tests); plate time comes with each record. ``on_commit(n)`` is
     called from the writer thread after each commit (the facility push uses it as a nudge).
+    ``wait(event, seconds)`` is how the writer waits for its commit cadence and its retries:
+    ``event.wait(seconds)`` on the real clock unless given (the soak test gives one on the plate
+    clock of its accelerated day, so a simulated hour holds an hour's retries).
     """
 
     def __init__(self, path: str | Path, *, station_id: str, station_name: str = "",
                  memory_bound: int = MEMORY_BOUND, commit_interval_s: float = 0.25,
                  retry_s: float = 2.0, busy_timeout_s: float = 0.5,
                  wall: Callable[[], float] = time.time,
-                 on_commit: Callable[[int], None] | None = None):
+                 on_commit: Callable[[int], None] | None = None,
+                 wait: Callable[[threading.Event, float], bool] | None = None):
         if not station_id:
             raise ValueError("a usage log needs the station's id (config station.id)")
         if memory_bound < 1:
@@ -108,6 +112,7 @@ class UsageLog:
         self.busy_timeout_s = busy_timeout_s
         self.wall = wall
         self.on_commit = on_commit
+        self._wait = wait or threading.Event.wait
         self._lock = threading.Lock()
         self._queue: deque[tuple[str, dict]] = deque()
         self._held = 0                      # queued + being written, under _lock
@@ -221,7 +226,7 @@ class UsageLog:
     # -- the writer thread ------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.retry_s if self._problem else 1.0)
+            self._wait(self._wake, self.retry_s if self._problem else 1.0)
             self._wake.clear()
             stopping = self._stop.is_set()
             ok = self._write_pending()
@@ -230,9 +235,9 @@ class UsageLog:
             if ok:
                 # the commit cadence: let records gather for a moment, so the disk sees a few
                 # commits a second at most
-                self._stop.wait(self.commit_interval_s)
+                self._wait(self._stop, self.commit_interval_s)
             else:
-                self._stop.wait(self.retry_s)
+                self._wait(self._stop, self.retry_s)
                 self._wake.set()
         if self._conn is not None:
             self._conn.close()

@@ -221,10 +221,13 @@ def backlog(db_path: str | Path, pushed_seq: int) -> int:
 
 class FacilityPush:
     """A background thread that pushes the station's log every ``interval_s`` (and when
-    :meth:`nudge`\\ d), retrying quietly while the server is away. ``problem`` says why not."""
+    :meth:`nudge`\\ d), retrying quietly while the server is away. ``problem`` says why not.
+    ``wait(event, seconds)`` is how it waits between pushes: ``event.wait(seconds)`` on the real
+    clock unless given (the soak test gives one on its accelerated day's plate clock)."""
 
     def __init__(self, db_path: str | Path, url: str, station_id: str, *,
-                 interval_s: float = 5.0, batch: int = BATCH):
+                 interval_s: float = 5.0, batch: int = BATCH,
+                 wait: Callable[[threading.Event, float], bool] | None = None):
         if not url:
             raise ValueError("FacilityPush needs storage.postgres_url")
         _psycopg()
@@ -233,6 +236,7 @@ class FacilityPush:
         self.station_id = station_id
         self.interval_s = interval_s
         self.batch = batch
+        self._wait = wait or threading.Event.wait
         self.problem: str | None = None
         self.pushed = 0
         self._wake = threading.Event()
@@ -273,7 +277,7 @@ class FacilityPush:
                     log.warning("usage log: %s; the records wait on this station and go when "
                                 "it answers", e)
                 self.problem = str(e)
-            self._wake.wait(self.interval_s)
+            self._wait(self._wake, self.interval_s)
             self._wake.clear()
 
     def close(self, timeout: float = 10.0) -> None:
