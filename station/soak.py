@@ -2,21 +2,32 @@
 targets, staff export usage, and faults hit the station at set plate times.
 
 Everything a station runs is the real thing: the :class:`~station.sampler.Sampler` in its own
-process on a simulated plate, the :class:`~station.kiosk.Kiosk` and its analysis, the usage log's
-writer thread, the facility push. Only the people and the plate are simulated, and time: the plate
-runs on a virtual clock the day driver holds back (:class:`GatedClock`), so an eight-hour day
-passes in minutes while the sampler process still only ever runs a little ahead of the kiosk.
+process on a simulated plate, the :class:`~station.kiosk.Kiosk` and its analysis, the coach's and
+staff's screens (:class:`~station.admin.Admin`, the staff desk's export to a USB stick), the usage
+log's writer thread, the facility push. Only the people and the plate are simulated, and time:
+
+- The plate runs on a virtual clock the day driver holds back (:class:`GatedClock`), so an
+  eight-hour day passes in minutes while the sampler process only ever runs a little ahead of the
+  kiosk.
+- The usage log's writer and the facility push wait on that same plate clock, in lockstep with it
+  (:class:`PlateTime`): a simulated hour holds as many commits, retries and pushes as a real hour,
+  and they never fall behind the day (the day waits for them instead). So "a rep the station
+  logged at least ``commit_interval_s`` before the SIGKILL is in SQLite" is a plate-time contract
+  the soak checks exactly; how long a commit takes in real seconds is not what it measures.
+- For :data:`REAL_TIME_S` before each kill the day slows to real time, so the SIGKILL lands while
+  the app runs as it does on a station (mid-frame, the writer and the push mid-work).
 
 - :func:`make_plan` lays out a day (``short``: ~40 minutes for CI, ``full``: 8 hours, 150
   sessions of 40 athletes) with its faults, deterministic from a seed; :class:`DayPlan` is saved
   as JSON so that every process of the day (segments killed with SIGKILL and started again) sees
   the same day.
 - :class:`DayAthlete` is whoever stands on the plate at plate time ``t``; :func:`open_day_plate`
-  builds the plate inside the sampler process (a silent chip and spike bursts are the plate's).
+  builds the plate inside the sampler process (a silent chip and spike bursts are the plate's; it
+  publishes the spikes it injected and the ones its filter took).
 - :func:`run_segment` runs the station from one plate time to another, doing what the plan says
   at each moment and noting what the screen showed; ``python -m station.soak segment ...`` runs
   one in its own process and reports on stdout, one JSON object a line (a segment that is to be
-  killed says ``kill_point`` and waits for its SIGKILL).
+  killed says ``kill_point`` once its plate time passes it and runs on until the SIGKILL).
 
 No pygame here: the screen is the kiosk's :class:`~station.view.ViewState`, what the display draws.
 """
@@ -44,6 +55,7 @@ from drivers.athlete import ScriptedAthlete, ZoneForce, parse_scenario
 from drivers.clock import VirtualClock
 from drivers.errors import ScenarioError
 from drivers.layout import two_cell_layout
+from drivers.plate import ForcePlate
 from drivers.simplate import CountModel, SilentCell, SimulatedBank, simulated_calibration
 
 from .config import Config, load_config
@@ -64,8 +76,11 @@ FAULT_AT = {"app_kill_1": 0.12, "app_kill_2": 0.24, "silent_chip": 0.33, "spikes
             "sampler_killed": 0.78, "spikes_3": 0.86}
 #: The day's first part ends here; memory is measured from then on (allocator and caches warm).
 WARM_UP_AT = 0.30
+#: When a coach changes targets and staff export usage (moved to the station's next idle moment).
 COACH_AT = (0.36, 0.52, 0.72)
 EXPORT_AT = (0.40, 0.64, 0.92)
+#: The coach's and the staff's PINs on the soak's station.
+COACH_PIN, STAFF_PIN = "4711", "8352"
 #: Spikes per second per cell during a burst (HX711 words with a bit flipped).
 BURST_RATE_HZ = 3.0
 RATE_HZ = 80.0
@@ -75,9 +90,8 @@ LOOKAHEAD_S = 0.5
 FRAME_S = 0.1
 #: Seconds between an app killed and the app started again (plate time lost to the restart).
 RESTART_GAP_S = 20.0
-#: Real seconds the driver waits for a fault's sign to reach the screen (the writer retries every
-#: 2 s, the push on each commit) before it ends the fault anyway (and the test says so).
-SHOW_WAIT_S = 30.0
+#: Plate seconds before a kill during which the day runs at real time (plate s = real s).
+REAL_TIME_S = 2.0
 REP_KINDS = (("rep", 0.80), ("toe_rep", 0.07), ("rushed_rep", 0.07), ("no_hold_rep", 0.06))
 
 
@@ -239,24 +253,38 @@ def make_plan(form: str = "short", seed: int = 1) -> DayPlan:
         start = on_a_rep(frac, 1.2 if kind in ("app_kill", "sampler_killed") else -2.0,
                          6 if kind == "app_kill" else 2)
         plan.faults.append(FaultPlan(kind, name, start, start + lengths.get(kind, 0.0)))
+    def idle_near(frac: float) -> float:
+        """A moment the station stands idle near ``frac`` of the day (the PIN pad opens only on
+        the idle and ready screens): 10 s after a session ended with a tap on Home, or 12 s
+        before the next session where the last one timed out (45 s after it emptied)."""
+        target = frac * duration
+        moments = [s.end + 10.0 if s.end_action == "home" else nxt.start - 12.0
+                   for s, nxt in zip(sessions, sessions[1:], strict=False)]
+        return round(min(moments, key=lambda m: abs(m - target)), 3)
+
     plan.coach = [
-        {"t": COACH_AT[0] * duration, "action": "update", "program": "standard",
+        {"t": idle_near(COACH_AT[0]), "action": "update", "program": "standard",
          "values": {"hold_target_s": 1.5}},
-        {"t": COACH_AT[1] * duration, "action": "assign", "athlete": roster[4]["id"],
+        {"t": idle_near(COACH_AT[1]), "action": "assign", "athlete": roster[4]["id"],
          "program": "strength"},
-        {"t": COACH_AT[2] * duration, "action": "update", "program": "strength",
+        {"t": idle_near(COACH_AT[2]), "action": "update", "program": "strength",
          "values": {"reps": 5, "hold_target_s": 2.0}},
     ]
-    plan.exports = [round(f * duration, 3) for f in EXPORT_AT]
+    plan.exports = [idle_near(f) for f in EXPORT_AT]
     return plan
 
 
 def prepare_state(plan: DayPlan, state: Path, profiles) -> None:
-    """The roster (badges; a few athletes on the strength program) and the coach's programs."""
+    """The roster (badges; a few athletes on the strength program), the coach's programs and the
+    coach's and staff's PINs."""
+    from .pins import PinStore
     from .programs import Program, ProgramBook
     from .roster import Roster
 
     state.mkdir(parents=True, exist_ok=True)
+    pins = PinStore(state)
+    pins.set_pin("coach", COACH_PIN)
+    pins.set_pin("staff", STAFF_PIN)
     book = ProgramBook.load(state, profiles=profiles)
     profile = profiles.get()
     book.create(Program.from_profile("standard", "Standard", profile), "coach")
@@ -331,11 +359,36 @@ class GatedClock(VirtualClock):
         return now
 
 
-def open_day_plate(plan_path: str, gate, reached):
-    """The day's plate, built in the sampler process (module level: picklable). A sampler
-    started again after it was killed carries on at the next conversion after ``reached``."""
-    from drivers.plate import ForcePlate
+#: The day plate's published counters (a shared array of this many integers).
+SPIKES_INJECTED, SPIKES_FILTERED = 0, 1
 
+
+class DayPlate(ForcePlate):
+    """The day's force plate, publishing after every read how many spikes the simulation put in
+    the words (``SPIKES_INJECTED``) and how many the plate's filter took out (``SPIKES_FILTERED``)
+    into ``counters`` (shared memory, so they go on counting over a sampler killed and restarted).
+    """
+
+    def __init__(self, bank: SimulatedBank, layout, calibration, *, counters=None, **kwargs):
+        super().__init__(bank, layout, calibration, **kwargs)
+        self.bank = bank
+        self._counters = counters
+        self._base = (0, 0) if counters is None else \
+            (counters[SPIKES_INJECTED], counters[SPIKES_FILTERED])
+
+    def read(self, timeout: float = 1.0):
+        try:
+            return super().read(timeout)
+        finally:
+            if self._counters is not None:
+                self._counters[SPIKES_INJECTED] = self._base[0] + self.bank.injected["spikes"]
+                self._counters[SPIKES_FILTERED] = self._base[1] + self.faults.get("spike", 0)
+
+
+def open_day_plate(plan_path: str, gate, reached, counters=None) -> DayPlate:
+    """The day's plate, built in the sampler process (module level: picklable). A sampler
+    started again after it was killed carries on at the next conversion after ``reached``.
+    ``counters``: where it publishes its spike counts (see :class:`DayPlate`)."""
     plan = DayPlan.load(plan_path)
     layout = two_cell_layout()
     model = BurstyCounts(layout, seed=plan.seed,
@@ -344,14 +397,133 @@ def open_day_plate(plan_path: str, gate, reached):
     start = reached.value + (1.0 / RATE_HZ if reached.value > 0 else 0.0)
     bank = SimulatedBank(DayAthlete(plan), layout, model, rate_hz=RATE_HZ,
                          clock=GatedClock(gate, reached, start), faults=silent, t0=0.0)
-    return ForcePlate(bank, layout, simulated_calibration(model))
+    return DayPlate(bank, layout, simulated_calibration(model), counters=counters)
+
+
+# ---------------------------------------------------------------------- the station's own time
+
+class PlateTime:
+    """Plate time for the station's background threads (the usage log's writer, the facility
+    push), in lockstep with the day.
+
+    Given to them as their ``wait``: a thread's timed wait (the writer's commit cadence and
+    retries, the push's interval) ends when the day's plate clock reaches its end, or when its
+    event is set, as on the real clock. The day driver calls :meth:`advance` every frame; it moves
+    plate time on through every wait that ends by then, in order, and returns once every such
+    thread waits again for a later moment (and once each of the :meth:`expect`-ed threads has
+    come to its first wait). So a simulated hour holds an hour's commits, retries and pushes (not
+    the few that ~30 real seconds would hold at 110x), and the threads never fall behind the day:
+    a record put at plate time ``t`` is committed before the day passes ``t + commit_interval_s``.
+    What a commit costs in real seconds shows as the day held back (``held_s``), never as a thread
+    behind. :meth:`release` puts every wait back on the real clock (to close the log).
+    """
+
+    #: Real seconds a waiting thread sleeps before it looks at its event by itself (the driver
+    #: wakes it at once when it sees the event set).
+    POLL_S = 0.05
+    #: Real seconds :meth:`advance` waits for a busy thread before it goes on without it: a hung
+    #: writer or push, counted in ``stalls`` (the soak test requires none).
+    STALL_S = 60.0
+
+    def __init__(self, start: float = 0.0, stall_s: float = STALL_S):
+        self._cond = threading.Condition()
+        self._now = float(start)
+        self._parked: dict[threading.Thread, tuple[float, threading.Event]] = {}
+        self._threads: set[threading.Thread] = set()
+        self._joined = 0
+        self._expected = 0
+        self._released = False
+        self._counts: dict[tuple[str, float, bool], int] = {}
+        self.stall_s = stall_s
+        self.stalls = 0
+        self.held_s = 0.0   #: real seconds advance() waited for the threads
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+    def expect(self, threads: int) -> None:
+        """How many threads will wait on plate time: :meth:`advance` waits for each one's first
+        wait (a thread still starting up would otherwise miss the time going by)."""
+        with self._cond:
+            self._expected = threads
+
+    def counts(self) -> dict[tuple[str, float, bool], int]:
+        """The waits made so far, by (thread name, seconds, whether the time ran out rather than
+        the event came). The usage log's writer makes one of ``retry_s`` that runs out after each
+        failed write; the facility push one (of ``interval_s``) after each push it tries."""
+        with self._cond:
+            return dict(self._counts)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """``event.wait(seconds)`` with ``seconds`` on the plate clock."""
+        if self._released:
+            return event.wait(seconds)
+        me = threading.current_thread()
+        with self._cond:
+            if me not in self._threads:
+                self._threads.add(me)
+                self._joined += 1
+            deadline = self._now + seconds
+            self._parked[me] = (deadline, event)
+            self._cond.notify_all()
+            try:
+                while not (event.is_set() or self._released or self._now >= deadline):
+                    self._cond.wait(self.POLL_S)
+            finally:
+                del self._parked[me]
+            came = event.is_set()
+            key = (me.name, float(seconds), not came)
+            self._counts[key] = self._counts.get(key, 0) + 1
+        return came
+
+    def advance(self, t: float) -> None:
+        """Move plate time on to ``t`` (never back), each wait ending at its own moment; return
+        once every thread that waits on plate time is waiting again for a moment after ``t``."""
+        began = None
+        with self._cond:
+            while not self._released:
+                busy, due = self._joined < self._expected, None
+                for thread in list(self._threads):
+                    if not thread.is_alive():
+                        self._threads.discard(thread)
+                        continue
+                    parked = self._parked.get(thread)
+                    if parked is None or parked[1].is_set() or parked[0] <= self._now:
+                        busy = True   # running, woken by its event, or its time has come
+                    elif parked[0] <= t and (due is None or parked[0] < due):
+                        due = parked[0]
+                if busy:
+                    if began is None:
+                        began = time.monotonic()
+                    elif time.monotonic() - began > self.stall_s:
+                        self.stalls += 1
+                        self._expected = self._joined   # a thread that never came: go on
+                        break
+                    self._cond.notify_all()
+                    self._cond.wait(0.01)
+                elif due is not None:
+                    self._now = due
+                    self._cond.notify_all()
+                else:
+                    self._now = max(self._now, float(t))
+                    break
+        if began is not None:
+            self.held_s += time.monotonic() - began
+
+    def release(self) -> None:
+        """Every wait, now and from now on, on the real clock."""
+        with self._cond:
+            self._released = True
+            self._cond.notify_all()
 
 
 # ------------------------------------------------------------------------ running the station
 
 @dataclass
 class FaultSeen:
-    """What the screen showed of one fault: plate times it appeared and cleared (None: never)."""
+    """What the screen showed of one fault: plate times it appeared and cleared (None: never),
+    and what the station did meanwhile."""
 
     name: str
     kind: str
@@ -361,6 +533,12 @@ class FaultSeen:
     shown: str | None = None
     cleared_at: float | None = None
     fault_screens: int = 0   #: frames on the fault screen (a spike burst should show none)
+    #: the writer's retries (database read-only) or the push's attempts (PostgreSQL away) from
+    #: the fault's start to its end
+    attempts: int | None = None
+    spikes_injected: int | None = None   #: a burst's spikes put in the words
+    spikes_filtered: int | None = None   #: ... and taken out by the plate's filter
+    _before: tuple | None = None         #: the counts these come from, when it began
 
 
 @dataclass
@@ -368,14 +546,19 @@ class SegmentReport:
     start: float
     end: float
     reps: list[dict] = field(default_factory=list)      #: every rep the kiosk logged
-    durable: list[list] = field(default_factory=list)   #: [session_id, start] committed
     faults: list[FaultSeen] = field(default_factory=list)
-    rss_kb: list[tuple[float, int, int]] = field(default_factory=list)  #: (t, app, sampler)
+    #: (plate t, app kB, sampler pid, sampler kB)
+    rss_kb: list[tuple[float, int, int, int]] = field(default_factory=list)
     sessions: int = 0
-    exports: list[str] = field(default_factory=list)
+    exports: list[str] = field(default_factory=list)    #: the files staff took off the stick
     coach_changes: int = 0
+    notes: list[str] = field(default_factory=list)      #: what the admin screens answered
+    people_errors: list[str] = field(default_factory=list)  #: what coach or staff could not do
     thread_errors: list[str] = field(default_factory=list)
+    sampler_kills: int = 0
     sampler_restarts: int = 0
+    stalls: int = 0          #: see PlateTime.STALL_S
+    held_s: float = 0.0      #: real seconds the day waited for the writer and the push
 
 
 def rss_kb(pid: int | str = "self") -> int:
@@ -398,14 +581,14 @@ def _sampler_pid() -> int | None:
 
 
 class _RepWatch:
-    """The kiosk's usage-log hook, passed through, noting each rep and when it is durable."""
+    """The kiosk's usage-log hook, passed through, noting each rep the station logged and the
+    plate time it was logged at (``frame()``)."""
 
-    def __init__(self, recorder, emit):
+    def __init__(self, recorder, emit, frame: Callable[[], float]):
         self._rec = recorder
         self._emit = emit
+        self._frame = frame
         self.reps: list[dict] = []
-        self._pending: list[tuple[int, list]] = []
-        self.durable: list[list] = []
         self.sessions: set[str] = set()
 
     def __getattr__(self, name):
@@ -417,19 +600,10 @@ class _RepWatch:
         if sid is None:
             return
         self.sessions.add(sid)
-        status = self._rec.log.status()
-        key = [sid, float(rep.start)]
+        at = self._frame()
         self.reps.append({"session_id": sid, "start": float(rep.start), "end": float(rep.end),
-                          "index": int(rep.index), **kw})
-        self._pending.append((status.waiting + status.committed, key))
-        self._emit({"rep": key, "end": float(rep.end)})
-
-    def check_durable(self) -> None:
-        committed = self._rec.log.status().committed
-        while self._pending and self._pending[0][0] <= committed:
-            key = self._pending.pop(0)[1]
-            self.durable.append(key)
-            self._emit({"durable": key})
+                          "at": at, "index": int(rep.index), **kw})
+        self._emit({"rep": [sid, float(rep.start)], "end": float(rep.end), "at": at})
 
 
 def _symptom(kind: str, view) -> str | None:
@@ -453,40 +627,83 @@ def _symptom(kind: str, view) -> str | None:
     return None
 
 
-def export_usage(state: Path, cfg: Config, out: Path, by: str = "athlete") -> int:
-    """What staff's ``gym-station usage --by athlete --csv FILE`` does: the report from the
-    station's own log, the CSV, and an ``export`` event."""
-    from .usage_report import local_source, record_event, usage_csv, usage_rows
+# ----------------------------------------------------------------------- coaches and staff
 
-    with local_source(state) as source:
-        rows = usage_rows(source, by=by)
-    usage_csv(rows, out, by)
-    try:
-        record_event(state, cfg.station.id, "export", {"what": "usage", "by": by,
-                                                        "rows": len(rows)}, time.time)
-    except Exception as e:  # noqa: BLE001 - as the CLI: the export stands, the note is lost
-        print(f"export note not written: {e}", file=sys.stderr)
-    return len(rows)
+def usb_stick(base: Path) -> tuple[Path, tuple[Path, ...]]:
+    """A USB stick for the staff's exports: a folder under ``base/media`` and a mounts file that
+    lists it as a mounted FAT stick (what the staff desk looks for in /proc/mounts)."""
+    mount = base / "media" / "SOAKSTICK"
+    mount.mkdir(parents=True, exist_ok=True)
+    mounts = base / "mounts"
+    mounts.write_text(f"/dev/sdz1 {mount} vfat rw,nosuid,nodev,relatime 0 0\n", encoding="utf-8")
+    return mounts, (base / "media",)
 
 
-def _coach_change(change: dict, state: Path, kiosk: Kiosk) -> None:
-    """A coach edits a program or assigns one on the coach screen; the change is logged (as the
-    coach screen logs it) and the kiosk takes it on."""
-    from .kiosk_run import apply_roster_and_programs
-    from .programs import ProgramBook
-    from .roster import Roster
+class StationBusy(Exception):
+    """The PIN pad did not open: someone is mid-set (it opens on the idle and ready screens)."""
 
-    def event(kind: str, detail: dict) -> None:
-        if kiosk.log is not None:
-            kiosk.log.event(kind, detail)
 
-    book = ProgramBook.load(state, profiles=kiosk.profiles, on_change=event)
+def _do(kiosk: Kiosk, kind: str, value=None) -> None:
+    kiosk.handle(UICommand(kind, value))
+
+
+def _unlock(kiosk: Kiosk, role: str, pin: str) -> None:
+    """Open the PIN pad (the long press on the gear) and type the role's PIN; the role's screens
+    are then open. :class:`StationBusy` if the pad did not open, ValueError if the PIN was
+    refused (with what the pad said)."""
+    _do(kiosk, "admin", role)
+    if kiosk.admin.screen != "pin":
+        raise StationBusy(role)
+    for digit in pin:
+        _do(kiosk, "pin_digit", digit)
+    _do(kiosk, "pin_ok")
+    if kiosk.admin.role != role:
+        pad = kiosk.view().admin
+        why = pad.pin.error if pad is not None and pad.pin is not None else None
+        _do(kiosk, "lock")
+        raise ValueError(f"the {role} PIN was refused: {why}")
+
+
+def _shown_number(text: str) -> float:
+    """A number as the program editor shows it ("1.5 s", "60%", "5")."""
+    return float(text.split()[0].rstrip("%"))
+
+
+def coach_change(kiosk: Kiosk, change: dict) -> str:
+    """A coach at the touchscreen: the PIN, then the program's page pressing + or - until each
+    value shows the target and Save, or an athlete's page and a program assigned; then Lock.
+    Returns the screen's note (:func:`_unlock` says why not)."""
+    _unlock(kiosk, "coach", COACH_PIN)
+    admin = kiosk.admin
     if change["action"] == "update":
-        book.update(change["program"], "coach", **change["values"])
+        _do(kiosk, "open", f"program:{change['program']}")
+        for key, target in change["values"].items():
+            for _ in range(200):   # a press at a time, reading the screen, as a coach does
+                row = next(r for r in kiosk.view().admin.program.rows if r.key == key)
+                shown = _shown_number(row.value)
+                if abs(shown - target) < 1e-9 or not (row.can_up if target > shown
+                                                      else row.can_down):
+                    break
+                _do(kiosk, "setting_up" if target > shown else "setting_down", key)
+        _do(kiosk, "save")
     else:
-        book.assign(Roster.load(state), change["athlete"], change["program"], "coach")
-    apply_roster_and_programs(kiosk, state)
+        _do(kiosk, "open", f"athlete:{change['athlete']}")
+        _do(kiosk, "assign", change["program"])
+    note = admin.note or ""
+    _do(kiosk, "lock")
+    return note
 
+
+def staff_export(kiosk: Kiosk) -> str:
+    """Staff at the touchscreen: the PIN, Export to USB, Lock. Returns the screen's note."""
+    _unlock(kiosk, "staff", STAFF_PIN)
+    _do(kiosk, "export_usb")
+    note = kiosk.admin.note or ""
+    _do(kiosk, "lock")
+    return note
+
+
+# ------------------------------------------------------------------------------- the day
 
 def run_segment(plan: DayPlan, plan_path: Path, state: Path, cfg: Config, *, start: float,
                 end: float, kill_at: float | None = None,
@@ -497,10 +714,13 @@ def run_segment(plan: DayPlan, plan_path: Path, state: Path, cfg: Config, *, sta
 
     ``hooks`` maps an external fault kind (``database_read_only``, ``postgres_away``) to its
     ``(begin, end)`` callables; faults of other kinds are the plate's (silent chip, spikes) or
-    done here (``sampler_killed``: SIGKILL to the sampler process). With ``kill_at`` the segment
-    stops there, says ``kill_point`` through ``emit`` and waits to be killed.
+    done here (``sampler_killed``: SIGKILL to the sampler process). With ``kill_at`` the day runs
+    at real time for :data:`REAL_TIME_S` before it, says ``kill_point`` through ``emit`` once its
+    plate time passes it, and runs on, to be killed mid-work. Staff export to a USB stick under
+    ``exports_dir`` and the files they take off it are kept there.
     """
-    from .kiosk_run import apply_roster_and_programs, open_usage_log, profiles_for
+    from .admin import Admin
+    from .kiosk_run import open_usage_log, profiles_for, staff_desk
 
     emit = emit or (lambda _obj: None)
     hooks = hooks or {}
@@ -517,66 +737,94 @@ def run_segment(plan: DayPlan, plan_path: Path, state: Path, cfg: Config, *, sta
     ctx = mp.get_context("spawn")
     gate = ctx.RawValue(ctypes.c_double, start + LOOKAHEAD_S)
     reached = ctx.RawValue(ctypes.c_double, start)
-    factory = functools.partial(open_day_plate, str(plan_path), gate, reached)
+    counters = ctx.RawArray(ctypes.c_uint64, 2)
+    factory = functools.partial(open_day_plate, str(plan_path), gate, reached, counters)
     sampler = Sampler(factory, mode="process", timeout=cfg.plate.read_timeout_s,
                       restart_after_s=0.3, stale_after_s=120.0)
     kiosk = Kiosk(profiles_for(cfg), station_name=cfg.station.name, rate_hz=RATE_HZ)
-    apply_roster_and_programs(kiosk, state)
-    recorder, push = open_usage_log(cfg, state)
-    watch = _RepWatch(recorder, emit)
+    desk = staff_desk(cfg, state, kiosk, sampler.reload)
+    if exports_dir is not None:   # the staff's stick, where the desk looks for it
+        desk.mounts_file, desk.media_roots = usb_stick(exports_dir)
+    Admin.for_station(kiosk, state, desk=desk)   # with the stored roster and programs applied
+    plate_time = PlateTime(start)
+    recorder, push = open_usage_log(cfg, state, wait=plate_time.wait)
+    plate_time.expect(1 if push is None else 2)   # the writer and the push
+    frame_t = start
+    watch = _RepWatch(recorder, emit, lambda: frame_t)
     kiosk.log = watch
     seen = [FaultSeen(f.name, f.kind, f.start, f.end) for f in plan.faults
             if start <= f.start < end and f.kind != "app_kill"]
     report.faults = seen
-    actions = _actions(plan, start, end, kill_at)
+    actions = _actions(plan, start, end)
     next_rss = start
-    frame_t = start
+    paced: tuple[float, float, float] | None = None   # (plate t, real t, held_s) at real time
+    announced = False
     try:
         with sampler:
             while True:
                 frame_t = max(frame_t, reached.value)
-                gate.value = frame_t + LOOKAHEAD_S
+                if kill_at is not None and frame_t >= kill_at - REAL_TIME_S:
+                    if paced is None:
+                        paced = (frame_t, time.monotonic(), plate_time.held_s)
+                    gate.value = min(frame_t + LOOKAHEAD_S,
+                                     paced[0] + time.monotonic() - paced[1])
+                else:
+                    gate.value = frame_t + LOOKAHEAD_S
                 samples = sampler.drain()
                 if samples:
                     kiosk.feed(samples)
                 status = sampler.poll()
                 kiosk.tick(status)
                 kiosk.take_cues()
-                view = kiosk.view()
-                _observe(seen, frame_t, view)
-                watch.check_durable()
+                _observe(seen, frame_t, kiosk.view(), counters)
+                plate_time.advance(frame_t)
+                if kill_at is not None and frame_t >= kill_at and not announced:
+                    announced = True   # said once: the app runs on until the SIGKILL lands
+                    emit({"kill_point": frame_t, "real_s": time.monotonic() - paced[1],
+                          "held_s": plate_time.held_s - paced[2]})
                 while actions and actions[0][0] <= frame_t:
                     t, kind, arg = actions.pop(0)
-                    if kind == "kill_point":
-                        _wait_for_kill(watch, emit, frame_t)
-                    _act(kind, arg, t, kiosk=kiosk, state=state, cfg=cfg, hooks=hooks,
-                         seen=seen, report=report, exports_dir=exports_dir, view=kiosk.view)
+                    again = _act(kind, arg, t, kiosk=kiosk, hooks=hooks, seen=seen,
+                                 report=report, exports_dir=exports_dir, plate_time=plate_time,
+                                 retry_s=recorder.log.retry_s)
+                    if again is not None:
+                        actions.append(again)
+                        actions.sort(key=_order)
                 if frame_t >= next_rss:
-                    pid = _sampler_pid()
-                    report.rss_kb.append((frame_t, rss_kb(), rss_kb(pid) if pid else 0))
+                    pid = _sampler_pid() or 0
+                    report.rss_kb.append((frame_t, rss_kb(), pid, rss_kb(pid) if pid else 0))
                     next_rss += rss_every_s
                 if frame_t >= end:
                     break
                 if not samples:
                     time.sleep(0.0005)
             report.sampler_restarts = sampler.poll().restarts
-            _wait_cleared(seen, kiosk, frame_t)
     finally:
+        plate_time.release()
         kiosk.log = None
         recorder.close(kiosk.now)
         if push is not None:
             _catch_up(push)
             push.close()
         threading.excepthook = old_hook
-    watch.check_durable()
     report.reps = watch.reps
-    report.durable = watch.durable
     report.sessions = len(watch.sessions)
     report.thread_errors = errors
+    report.stalls = plate_time.stalls
+    report.held_s = plate_time.held_s
     return report
 
 
-def _actions(plan: DayPlan, start: float, end: float, kill_at: float | None) -> list[tuple]:
+#: Where a person's action that the station was too busy for goes: this many plate seconds on.
+RETRY_PERSON_S = 5.0
+_ORDER = {"fault_end": 0}
+
+
+def _order(action: tuple) -> tuple:
+    return action[0], _ORDER.get(action[1], 1)
+
+
+def _actions(plan: DayPlan, start: float, end: float) -> list[tuple]:
     """What people and faults do, in plate-time order, within ``[start, end)``."""
     acts: list[tuple] = []
     ongoing = plan.session_at(start)
@@ -596,15 +844,13 @@ def _actions(plan: DayPlan, start: float, end: float, kill_at: float | None) -> 
         elif f.kind in ("database_read_only", "postgres_away"):
             acts.append((f.start, "fault_begin", f))
             acts.append((f.end, "fault_end", f))
-    if kill_at is not None:
-        acts.append((kill_at, "kill_point", None))
     acts = [a for a in acts if start <= a[0] < end]
-    order = {"fault_end": 0, "kill_point": 2}
-    acts.sort(key=lambda a: (a[0], order.get(a[1], 1)))
+    acts.sort(key=_order)
     return acts
 
 
-def _act(kind, arg, t, *, kiosk, state, cfg, hooks, seen, report, exports_dir, view) -> None:
+def _act(kind, arg, t, *, kiosk, hooks, seen, report, exports_dir, plate_time, retry_s):
+    """Do one action; returns the action again, later, when the station was too busy for it."""
     roster = {a.id: a for a in kiosk.roster}
     if kind == "badge":
         kiosk.handle(UICommand("badge", roster[arg].badge))
@@ -612,30 +858,60 @@ def _act(kind, arg, t, *, kiosk, state, cfg, hooks, seen, report, exports_dir, v
         kiosk.handle(UICommand("choose_athlete", arg))
     elif kind == "home":
         kiosk.handle(UICommand("home"))
-    elif kind == "coach":
-        _coach_change(arg, state, kiosk)
-        report.coach_changes += 1
-    elif kind == "export":
-        out = (exports_dir or state) / f"usage-{int(t)}.csv"
-        export_usage(state, cfg, out)
-        report.exports.append(str(out))
+    elif kind in ("coach", "export"):
+        try:
+            if kind == "coach":
+                report.notes.append(coach_change(kiosk, arg))
+                report.coach_changes += 1
+            else:
+                report.notes.append(staff_export(kiosk))
+                _take_stick_file(exports_dir, t, report)
+        except StationBusy:
+            return (t + RETRY_PERSON_S, kind, arg)   # they wait for the athlete to finish
+        except ValueError as e:
+            report.people_errors.append(f"{kind} at {t:.0f} s: {e}")
     elif kind == "sampler_kill":
         pid = _sampler_pid()
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
-    elif kind == "fault_begin":
-        hooks[arg.kind][0]()
-    elif kind == "fault_end":
+            report.sampler_kills += 1
+    elif kind in ("fault_begin", "fault_end"):
         entry = next(s for s in seen if s.name == arg.name)
-        deadline = time.monotonic() + SHOW_WAIT_S
-        while entry.shown_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)   # the writer retries every 2 s: let it find the fault
-            _observe(seen, t, view())
-        hooks[arg.kind][1]()
+        counts = plate_time.counts()
+        if kind == "fault_begin":
+            entry._before = tuple(counts.items())
+            hooks[arg.kind][0]()
+        else:
+            entry.attempts = _attempts(arg.kind, dict(entry._before or ()), counts, retry_s)
+            hooks[arg.kind][1]()
+    return None
 
 
-def _observe(seen: list[FaultSeen], t: float, view) -> None:
+def _attempts(kind: str, before: dict, after: dict, retry_s: float) -> int:
+    """The writer's failed writes (each followed by a wait of ``retry_s`` that runs out) or the
+    push's attempts (each followed by one wait), between two :meth:`PlateTime.counts`."""
+    def count(counts: dict) -> int:
+        if kind == "database_read_only":
+            return sum(n for (name, seconds, ran_out), n in counts.items()
+                       if name == "usage-log-writer" and ran_out and seconds == retry_s)
+        return sum(n for (name, _s, _r), n in counts.items() if name == "usage-facility-push")
+    return count(after) - count(before)
+
+
+def _take_stick_file(exports_dir: Path | None, t: float, report: SegmentReport) -> None:
+    """Staff take the stick to their desk: the export moves off it, named by its plate time."""
+    if exports_dir is None:
+        return
+    for path in sorted((exports_dir / "media" / "SOAKSTICK").glob("*.csv")):
+        out = exports_dir / f"usage-{int(t)}.csv"
+        path.replace(out)
+        report.exports.append(str(out))
+
+
+def _observe(seen: list[FaultSeen], t: float, view, counters) -> None:
     for s in seen:
+        if s.kind == "spikes":
+            _count_spikes(s, t, counters)
         if t < s.start:
             continue
         sign = _symptom(s.kind, view)
@@ -649,22 +925,18 @@ def _observe(seen: list[FaultSeen], t: float, view) -> None:
             s.cleared_at = t
 
 
-def _wait_cleared(seen: list[FaultSeen], kiosk: Kiosk, t: float) -> None:
-    deadline = time.monotonic() + SHOW_WAIT_S
-    while any(s.shown_at is not None and s.cleared_at is None and s.kind != "spikes"
-              for s in seen) and time.monotonic() < deadline:
-        time.sleep(0.05)
-        _observe(seen, t, kiosk.view())
+#: Plate seconds before a burst and after it over which its spikes are counted (the sampler runs
+#: up to LOOKAHEAD_S ahead of the frames).
+SPIKE_MARGIN_S = 1.0
 
 
-def _wait_for_kill(watch: _RepWatch, emit, t: float) -> None:
-    """The moment to be killed: say what is durable, then wait for SIGKILL (the writer and the
-    push go on meanwhile, as they would until the kill lands)."""
-    watch.check_durable()
-    emit({"kill_point": t})
-    while True:
-        time.sleep(0.01)
-        watch.check_durable()
+def _count_spikes(s: FaultSeen, t: float, counters) -> None:
+    now = (counters[SPIKES_INJECTED], counters[SPIKES_FILTERED])
+    if s._before is None and t >= s.start - SPIKE_MARGIN_S:
+        s._before = now
+    elif s._before is not None and s.spikes_injected is None and t >= s.end + SPIKE_MARGIN_S:
+        s.spikes_injected = now[0] - s._before[0]
+        s.spikes_filtered = now[1] - s._before[1]
 
 
 def _catch_up(push, timeout: float = 60.0) -> None:
@@ -692,7 +964,9 @@ def main(argv: list[str] | None = None) -> int:
     seg.add_argument("--config", required=True, help="the station's station.toml")
     seg.add_argument("--start", type=float, required=True, help="plate time to start at (s)")
     seg.add_argument("--until", type=float, required=True, help="plate time to stop at (s)")
-    seg.add_argument("--kill-at", type=float, help="stop here and wait for SIGKILL")
+    seg.add_argument("--kill-at", type=float,
+                     help="run at real time for the last seconds before this plate time, say "
+                          "kill_point once past it and run on until killed (SIGKILL)")
     args = p.parse_args(argv)
 
     def emit(obj: dict) -> None:

@@ -1,7 +1,8 @@
 """The soak test's harness around :mod:`station.soak`: the station's config and state, the
 faults that come from outside the station (the database made read-only, PostgreSQL stopped), the
-app killed with SIGKILL twice (segments of the day run as ``python -m station.soak`` and killed
-mid-session), and what is read back from SQLite and PostgreSQL at the end.
+app killed with SIGKILL twice (segments of the day run as ``python -m station.soak``; the harness
+kills the process group as soon as the app says its plate time passed the kill point, while it
+runs on at real time mid-session), and what is read back from SQLite and PostgreSQL at the end.
 
 Read-only for root: the tests run as root in CI, and root ignores file modes, so ``chmod`` cannot
 make the database read-only. The immutable attribute can: ``chattr +i`` on the database file, its
@@ -22,10 +23,11 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from station.config import load_config
+from station.config import Config, load_config
 from station.kiosk_run import profiles_for
 from station.soak import (
     RESTART_GAP_S,
@@ -42,12 +44,12 @@ STATION_ID = "soak-1"
 
 
 def write_config(path: Path, url: str) -> Path:
-    """The shipped station.toml, for a simulated plate pushing to ``url`` every second."""
+    """The shipped station.toml (its commit and push intervals too), for a simulated plate
+    pushing to ``url``."""
     text = (ROOT / "config" / "station.toml").read_text(encoding="utf-8")
     for old, new in (('kind = "hx711"', 'kind = "simulated"'),
                      ('id = "station-1"', f'id = "{STATION_ID}"'),
-                     ('postgres_url = ""', f'postgres_url = "{url}"'),
-                     ("push_interval_s = 5.0", "push_interval_s = 1.0")):
+                     ('postgres_url = ""', f'postgres_url = "{url}"')):
         if old not in text:
             raise AssertionError(f"config/station.toml no longer has {old!r}: update the soak")
         text = text.replace(old, new, 1)
@@ -93,16 +95,19 @@ class KilledSegment:
     start: float
     kill_at: float
     returncode: int | None = None
-    reps: list[list] = field(default_factory=list)
-    durable: list[list] = field(default_factory=list)
-    killed_at: float | None = None
+    #: every rep the app logged: {"rep": [session, start], "end": ..., "at": plate t logged}
+    reps: list[dict] = field(default_factory=list)
+    killed_at: float | None = None   #: the plate time the app said it passed kill_at
+    real_s: float | None = None      #: real seconds it had run at real time by then
+    held_s: float | None = None      #: ... of which the writer and the push held it back
     stderr: str = ""
-    sampler_left: list[int] = field(default_factory=list)
+    sampler_left: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Day:
     plan: DayPlan
+    cfg: Config
     state: Path
     url: str
     killed: list[KilledSegment]
@@ -113,7 +118,8 @@ class Day:
 def run_killed_segment(plan_path: Path, state: Path, config: Path, start: float,
                        kill_at: float, until: float, log: Path) -> KilledSegment:
     """A segment of the day as its own process, killed with SIGKILL (with its sampler process:
-    the whole process group, as systemd kills the unit) when it reaches ``kill_at``."""
+    the whole process group, as systemd kills the unit) as soon as it says its plate time passed
+    ``kill_at``; it does not stop for it, so the kill lands while it runs."""
     seg = KilledSegment(start, kill_at)
     cmd = [sys.executable, "-m", "station.soak", "segment", "--plan", str(plan_path),
            "--state", str(state), "--config", str(config), "--start", f"{start:.6f}",
@@ -128,13 +134,11 @@ def run_killed_segment(plan_path: Path, state: Path, config: Path, start: float,
             for line in proc.stdout:
                 msg = json.loads(line)
                 if "rep" in msg:
-                    seg.reps.append(msg["rep"])
-                elif "durable" in msg:
-                    seg.durable.append(msg["durable"])
+                    seg.reps.append(msg)
                 elif "kill_point" in msg:
-                    seg.killed_at = msg["kill_point"]
-                    seg.sampler_left = _group_members(proc.pid)
                     os.killpg(proc.pid, signal.SIGKILL)
+                    seg.killed_at = msg["kill_point"]
+                    seg.real_s, seg.held_s = msg["real_s"], msg["held_s"]
                     break
         finally:
             timer.cancel()
@@ -144,8 +148,26 @@ def run_killed_segment(plan_path: Path, state: Path, config: Path, start: float,
             proc.stdout.close()
     seg.returncode = proc.returncode
     seg.stderr = log.read_text(errors="replace")
-    seg.sampler_left = [p for p in seg.sampler_left if p != proc.pid and _alive(p)]
+    seg.sampler_left = _survivors(proc.pid)
     return seg
+
+
+def _survivors(pgid: int, patience_s: float = 10.0) -> list[str]:
+    """The killed group's processes still alive (their command lines) once the kernel had time
+    to end them: a SIGKILL to a group reaches each member on its own."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        left = [p for p in _group_members(pgid) if p != pgid and _alive(p)]
+        if not left or time.monotonic() > deadline:
+            return [_cmdline(p) for p in left]
+        time.sleep(0.05)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return f"{pid}: " + Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return f"{pid}: (gone)"
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -199,7 +221,7 @@ def run_day(form: str, base: Path, pg_server, seed: int = 1) -> Day:
         end_ro()
         if not pg_running(pg_server):
             pg_server.start()
-    return Day(plan, state, url, killed, last, sorted(exports.glob("*.csv")))
+    return Day(plan, cfg, state, url, killed, last, sorted(exports.glob("*.csv")))
 
 
 def pg_running(pg_server) -> bool:
