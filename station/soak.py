@@ -15,7 +15,7 @@ log's writer thread, the facility push. Only the people and the plate are simula
   logged at least ``commit_interval_s`` before the SIGKILL is in SQLite" is a plate-time contract
   the soak checks exactly; how long a commit takes in real seconds is not what it measures.
 - For :data:`REAL_TIME_S` before each kill the day slows to real time, so the SIGKILL lands while
-  the app runs as it does on a station (mid-frame, the writer and the push mid-work).
+  the app runs as it does on a station (mid-frame, the writer and the push wherever they are).
 
 - :func:`make_plan` lays out a day (``short``: ~40 minutes for CI, ``full``: 8 hours, 150
   sessions of 40 athletes) with its faults, deterministic from a seed; :class:`DayPlan` is saved
@@ -76,7 +76,7 @@ FAULT_AT = {"app_kill_1": 0.12, "app_kill_2": 0.24, "silent_chip": 0.33, "spikes
             "sampler_killed": 0.78, "spikes_3": 0.86}
 #: The day's first part ends here; memory is measured from then on (allocator and caches warm).
 WARM_UP_AT = 0.30
-#: When a coach changes targets and staff export usage (moved to the station's next idle moment).
+#: When a coach changes targets and staff export usage (moved to the nearest idle moment).
 COACH_AT = (0.36, 0.52, 0.72)
 EXPORT_AT = (0.40, 0.64, 0.92)
 #: The coach's and the staff's PINs on the soak's station.
@@ -86,8 +86,6 @@ BURST_RATE_HZ = 3.0
 RATE_HZ = 80.0
 #: Plate seconds the sampler may run ahead of the kiosk's frames.
 LOOKAHEAD_S = 0.5
-#: Plate seconds between the kiosk's frames (the display's loop, accelerated).
-FRAME_S = 0.1
 #: Seconds between an app killed and the app started again (plate time lost to the restart).
 RESTART_GAP_S = 20.0
 #: Plate seconds before a kill during which the day runs at real time (plate s = real s).
@@ -557,6 +555,7 @@ class SegmentReport:
     thread_errors: list[str] = field(default_factory=list)
     sampler_kills: int = 0
     sampler_restarts: int = 0
+    frames: int = 0          #: the kiosk's frames (as many as the machine runs: plate time jumps)
     stalls: int = 0          #: see PlateTime.STALL_S
     held_s: float = 0.0      #: real seconds the day waited for the writer and the push
 
@@ -773,6 +772,7 @@ def run_segment(plan: DayPlan, plan_path: Path, state: Path, cfg: Config, *, sta
                 samples = sampler.drain()
                 if samples:
                     kiosk.feed(samples)
+                    report.frames += 1
                 status = sampler.poll()
                 kiosk.tick(status)
                 kiosk.take_cues()
