@@ -17,7 +17,7 @@ from drivers.errors import GymStationError, RecordingError, ScenarioError
 
 from .config import PLATE_KINDS, describe_options, load_config
 from .errors import ConfigError, UsageError
-from .paths import state_dir
+from .paths import output_file, state_dir
 
 log = logging.getLogger("gym-station")
 
@@ -458,6 +458,7 @@ def cmd_record(args) -> int:
 
     cfg = load_config(args.config)
     state = state_dir(args.state_dir)
+    output_file(args.file, "the recording")
     plate = open_plate(cfg, state, kind=args.plate, realtime=not args.fast,
                        scenario=args.scenario, recording=args.recording)
     meta = {"station": cfg.station.id, "rate_hz": f"{plate.rate_hz:g}"}
@@ -574,6 +575,8 @@ def cmd_usage(args) -> int:
         source = facility_source(cfg.storage.postgres_url)
     else:
         source = local_source(state_dir(args.state_dir))
+    if args.csv:
+        output_file(args.csv, "the CSV")
     with source:
         rows = usage_rows(source, since=args.since, until=args.until, by=args.by)
     print(f"usage from {source.name}")
@@ -603,6 +606,8 @@ def cmd_athlete(args) -> int:
         if cfg.storage.postgres_url:
             print("the facility's copy is deleted at the station's next push")
         return EXIT_OK
+    if args.out:
+        output_file(args.out, "the export")
     data = athlete_data(state, args.id)
     if args.format == "json":
         text = json.dumps(data, indent=2, sort_keys=True) + "\n"
@@ -668,7 +673,7 @@ def cmd_roster(args) -> int:
             return _roster_import(args, state)
         roster = Roster.load(state)
         if args.action == "export":
-            roster.export_csv(args.file)
+            roster.export_csv(output_file(args.file, "the CSV"))
             print(f"wrote {len(roster)} athletes to {args.file}")
             _log_event(state, load_config(args.config), "export",
                        {"what": "roster", "rows": len(roster)})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from drivers.files import write_atomic
 
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 
 
 def state_dir(explicit: str | os.PathLike | None = None, *, create: bool = True) -> Path:
@@ -42,3 +42,21 @@ def calibration_file(state: Path) -> Path:
 def write_state_file(path: Path, text: str, mode: int = 0o600) -> None:
     """Write a state file atomically and private to the station's user (mode 0600 by default)."""
     write_atomic(path, text, mode)
+
+
+def output_file(path: str | os.PathLike, what: str = "the file") -> Path:
+    """A file a command is asked to write (a CSV, a recording), checked before any work is done:
+    a folder, a folder that is not there or one that cannot be written in is a
+    :class:`UsageError` saying so (exit 2), not an errno once the work is lost."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder: name {what} inside it (for example "
+                         f"{path / 'out.csv'})")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"{path}: the folder {parent} does not exist: create it first, or "
+                         "choose another place")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{path}: cannot write there (permission): choose a folder you can "
+                         "write in")
+    return path
