@@ -34,7 +34,7 @@ ROLE_WORDS = {"coach": "Coach", "staff": "Staff"}
 #: What the PIN pad asks for, by :attr:`PinView.stage`.
 STAGE_WORDS = {"enter": "Enter the {role} PIN", "choose": "Choose a new {role} PIN",
                "confirm": "Type it again",
-               "authorize": "No {role} PIN yet: enter the {other} PIN to choose it"}
+               "authorize": "Enter the {other} PIN first"}
 #: The PIN pad's and the number pad's keys, row by row: (label, command kind, value).
 PIN_KEYS = (*((str(d), "pin_digit", str(d)) for d in range(1, 10)),
             ("Delete", "pin_back", None), ("0", "pin_digit", "0"), ("OK", "pin_ok", None))

@@ -464,7 +464,6 @@ class Admin:
             return
         self._reset_pad(role if role in ROLES else "coach")
         self.role = None
-        self.note = None
         self._last_t = self.kiosk.now
         self._go("pin")
 
@@ -482,6 +481,8 @@ class Admin:
         else:
             stage = "choose"
         self._pad = _Pad(role=role, stage=stage, then=then)
+        self.note = (f"No {role} PIN yet: the {other_role(role)} PIN lets you choose one"
+                     if stage == "authorize" else None)
         if damaged:
             self._pad.error = DAMAGED_PINS
 
@@ -531,6 +532,8 @@ class Admin:
                     self._unlocked(role)
                 else:  # the other role's holder lets a PIN be chosen for this one
                     pad.stage, pad.error = "choose", None
+                    self.note = f"Now choose the {role} PIN"
+
                 return
             left = self.pins.tries_left(checked)
             pad.error = (f"Wrong PIN: {left} {'try' if left == 1 else 'tries'} left" if left

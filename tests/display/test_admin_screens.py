@@ -230,7 +230,7 @@ def test_a_locked_pad_counts_down_and_sends_no_digit(size, admin_view):
 def test_the_stage_and_the_error_are_said(admin_view):
     for stage, words in (("enter", "Enter the coach PIN"), ("choose", "Choose a new coach PIN"),
                          ("confirm", "Type it again"),
-                         ("authorize", "No coach PIN yet: enter the staff PIN to choose it")):
+                         ("authorize", "Enter the staff PIN first")):
         r, _, _ = render((800, 480), pin_view(admin_view, stage=stage, error="The PINs differ"))
         texts = [rec.text for rec in r.theme.log]
         assert words in texts and "The PINs differ" in texts

@@ -197,6 +197,7 @@ def test_with_only_the_coach_pin_set_nobody_else_can_claim_the_staff_screens(tmp
     do(k, "admin")
     v = do(k, ("pin_role", "staff"))
     assert (v.admin.pin.role, v.admin.pin.stage) == ("staff", "authorize")
+    assert v.admin.note == "No staff PIN yet: the coach PIN lets you choose one"
     for _ in range(MAX_TRIES):
         v = type_pin(k, "2468")
     assert v.admin.pin.stage == "authorize" and v.admin.pin.locked_s == pytest.approx(LOCKOUT_S)
@@ -206,6 +207,7 @@ def test_with_only_the_coach_pin_set_nobody_else_can_claim_the_staff_screens(tmp
     empty_plate(k, LOCKOUT_S + 1.0)
     v = type_pin(k, COACH_PIN)
     assert (v.admin.pin.role, v.admin.pin.stage) == ("staff", "choose")
+    assert v.admin.note == "Now choose the staff PIN"
     type_pin(k, STAFF_PIN)
     v = type_pin(k, STAFF_PIN)
     assert v.admin.role == "staff" and admin.pins.is_set("staff")
