@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections import deque
@@ -116,8 +117,11 @@ class StaffDesk:
                  audio: AudioView, calibration_mass_kg: float = 20.0,
                  exercise_names: Mapping[str, str] | None = None,
                  wall: Callable[[], float] = time.time, events=None,
-                 mounts_file: Path = MOUNTS_FILE, media_roots: Iterable[str | Path] = MEDIA_ROOTS):
+                 mounts_file: Path = MOUNTS_FILE, media_roots: Iterable[str | Path] = MEDIA_ROOTS,
+                 station_id: str = ""):
         self.layout = layout
+        #: in the export's file name, so the racks' exports share one stick side by side
+        self.station_id = re.sub(r"[^A-Za-z0-9._-]+", "-", station_id).strip("-.")
         self.state = Path(state)
         self.reload_plate = reload_plate
         self.calibration_mass_kg = float(calibration_mass_kg)
@@ -158,7 +162,7 @@ class StaffDesk:
         return cls(cfg.plate.layout, Path(state), reload_plate=reload_plate, audio=audio,
                    calibration_mass_kg=cfg.plate.calibration_mass_kg,
                    exercise_names=_exercise_names(cfg), wall=wall, events=events,
-                   mounts_file=mounts_file, media_roots=media_roots)
+                   mounts_file=mounts_file, media_roots=media_roots, station_id=cfg.station.id)
 
     # -- the contract -----------------------------------------------------------------------
 
@@ -469,7 +473,9 @@ class StaffDesk:
             return f"Nothing exported: {describe_problem(e, database_file(self.state))}"
         if not rows:
             return "Nothing to export: no sessions in the usage log yet"
-        name = f"gym-station-usage-{date.fromtimestamp(self._wall()).isoformat()}.csv"
+        day = date.fromtimestamp(self._wall()).isoformat()
+        # the export holds every day so far: a second one the same day replaces the first
+        name = f"gym-station-usage-{self.station_id + '-' if self.station_id else ''}{day}.csv"
         try:
             write_to_stick(stick, name, write_csv(rows, None, EXPORT_HEADER))
         except ExportError as e:

@@ -5,6 +5,7 @@ a folder that a mounts file calls a stick, and the volume kept across restarts."
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -415,7 +416,7 @@ def test_export_writes_the_dated_usage_csv_to_the_stick(tmp_path):
     desk.open(0.0)
     assert desk.staff_view().usb == "KINGSTON STICK"
     note = desk.handle(CMD("export_usb"), 0.0)
-    name = f"gym-station-usage-{TODAY}.csv"
+    name = f"gym-station-usage-station-1-{TODAY}.csv"   # the station's id: racks share a stick
     assert note == f"Exported 4 rows to KINGSTON STICK/{name}"
     assert sorted(p.name for p in mount.iterdir()) == [name]
     rows = list(csv.DictReader(io.StringIO((mount / name).read_text())))
@@ -529,3 +530,25 @@ def test_leaving_the_kiosk_is_asked_for_by_the_desk(tmp_path):
     assert not desk.exit_requested
     assert desk.handle(CMD("exit_kiosk"), 0.0) == "Leaving the kiosk"
     assert desk.exit_requested
+
+
+def test_two_racks_export_to_one_stick_side_by_side(tmp_path):
+    """Staff go round the racks with one stick: each rack's export keeps its own file (the
+    station's id in the name, made safe for a FAT stick), and a second export the same day
+    replaces that rack's file with the newer, complete one."""
+    media, mount, mounts = stick(tmp_path)
+    names = []
+    for station_id in ("rack-3", "Rack 4/west"):
+        cfg = config()
+        cfg = dataclasses.replace(cfg, station=dataclasses.replace(cfg.station, id=station_id))
+        state = tmp_path / station_id.replace("/", "_")
+        state.mkdir()
+        write_usage(state)
+        desk = StaffDesk.for_station(cfg, state, None, wall=lambda: WALL, mounts_file=mounts,
+                                     media_roots=(media,))
+        desk.open(0.0)
+        assert desk.handle(CMD("export_usb"), 0.0).startswith("Exported 4 rows")
+        names.append(desk.handle(CMD("export_usb"), 1.0).rsplit("/", 1)[1])
+    assert names == [f"gym-station-usage-rack-3-{TODAY}.csv",
+                     f"gym-station-usage-Rack-4-west-{TODAY}.csv"]
+    assert sorted(p.name for p in mount.iterdir()) == sorted(names)
