@@ -52,7 +52,13 @@ def read_limited(path: str | os.PathLike, limit: int) -> bytes:
     no further, so /dev/zero or a film picked by mistake never fills the memory). The OS's own
     errors (missing, a folder, permission) are raised as they are."""
     with open(path, "rb") as f:
-        data = f.read(limit + 1)
+        return read_at_most(f, limit)
+
+
+def read_at_most(f, limit: int) -> bytes:
+    """The rest of the open binary file ``f``, refused with :class:`FileContentError` past
+    ``limit`` bytes (reads ``limit + 1`` at the most)."""
+    data = f.read(limit + 1)
     if len(data) > limit:
         raise FileContentError(f"bigger than {_size(limit)}: not the file it should be")
     return data

@@ -21,8 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from drivers.errors import FileContentError
-from drivers.files import JSON_MAX_BYTES
+from drivers.files import JSON_MAX_BYTES, read_at_most
 
 from .paths import write_state_file
 
@@ -70,10 +69,7 @@ class StateFile:
         with f:
             st = os.fstat(f.fileno())
             self._stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-            data = f.read(limit + 1)
-        if len(data) > limit:
-            raise FileContentError(f"bigger than {limit // 2**20} MiB: not a state file")
-        return data
+            return read_at_most(f, limit)
 
     def changed(self, force: bool = False) -> bool:
         """Whether the file is not the one last read or written (replaced, removed, created).
