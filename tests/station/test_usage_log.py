@@ -3,6 +3,7 @@ a locked database, a full disk and a read-only directory (tiny tmpfs mounts)."""
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -218,12 +219,18 @@ def tiny_filesystem(path: Path, size: str):
 
 def test_full_disk_keeps_records_in_memory_counts_losses_and_flushes_when_space_returns(tmp_path):
     mnt = tmp_path / "tiny"
-    with tiny_filesystem(mnt, "160k") as remount:
+    with tiny_filesystem(mnt, "32m") as remount:
         db = mnt / "usage.sqlite3"
         log = open_log(db, memory_bound=2000)
         rec = SessionRecorder(log)
         rec.session_started(1.0, None, "single_leg_hip_thrust", "left")
-        put = 0
+        rec.rep_completed(rep(0), exercise="single_leg_hip_thrust", side="left", set_index=1)
+        assert log.flush(5)
+        # the disk fills mid-run, not before the first commit: a fixed tiny size left the schema
+        # itself without room now and then (the set row then came with the "extra" reps below)
+        remount(f"size={shutil.disk_usage(mnt).used + 96 * 1024}")
+        assert log.status().state == "ok" and log.status().committed >= 4
+        put = 1
         while log.status().state != "waiting" and put < 1500:
             rec.rep_completed(rep(put), exercise="single_leg_hip_thrust", side="left",
                               set_index=1)
