@@ -10,7 +10,8 @@ cannot even be opened) the records stay queued and the writer retries every ``re
 station keeps running and :attr:`UsageLog.warning` says so in words staff can act on (the kiosk
 shows it). At most ``memory_bound`` records wait in memory: past that a new record is refused,
 counted per table, logged as an error, and once the database can be written again a
-``records_lost`` event with the counts is committed. A loss is never silent.
+``records_lost`` event with the counts and the reason they were refused is committed. A loss is
+never silent.
 
 At start the writer applies the schema's migrations and closes every session a previous process
 left open (kill -9, a power cut) as ``interrupted``, summarising its open sets from their reps.
@@ -117,6 +118,7 @@ class UsageLog:
         self._queue: deque[tuple[str, dict]] = deque()
         self._held = 0                      # queued + being written, under _lock
         self._lost: dict[str, int] = {}     # refused since the last records_lost event
+        self._lost_reason: str | None = None  # why they were refused, taken when they were
         self._lost_total = 0
         self._committed = 0
         self._problem: str | None = None
@@ -156,6 +158,10 @@ class UsageLog:
                 self._lost[table] = self._lost.get(table, 0) + 1
                 self._lost_total += 1
                 lost = self._lost_total
+                # the reason now: the write that later records the loss may come after a
+                # commit that already cleared the problem
+                reason = self._lost_reason = self._problem or (
+                    "the log is closed" if self._closed else "the writer fell behind")
             else:
                 self._queue.append((table, row))
                 self._held += 1
@@ -163,8 +169,7 @@ class UsageLog:
                 return True
         if first or lost % 1000 == 0:
             log.error("usage log: %d record(s) lost so far: %s and %d records already wait in "
-                      "memory (the bound)", lost, self._problem or "the log is closed",
-                      self.memory_bound)
+                      "memory (the bound)", lost, reason, self.memory_bound)
         return False
 
     def event(self, kind: str, detail: dict | None = None, session_id: str | None = None) -> str:
@@ -264,6 +269,7 @@ class UsageLog:
         with self._lock:
             batch = list(self._queue)
             lost = dict(self._lost)
+            lost_reason = self._lost_reason
         if not batch and not lost and self._conn is not None:
             return True
         try:
@@ -280,7 +286,7 @@ class UsageLog:
                         "id": new_id(), "station_id": self.station_id, "session_id": None,
                         "at": iso(self.wall()), "kind": "records_lost",
                         "detail": json.dumps({"records": sum(lost.values()), "by_table": lost,
-                                              "reason": self._problem}, sort_keys=True),
+                                              "reason": lost_reason}, sort_keys=True),
                         "seq": seq})
                 conn.execute("COMMIT")
             except BaseException:

@@ -294,6 +294,45 @@ def test_full_disk_keeps_records_in_memory_counts_losses_and_flushes_when_space_
         assert "full" in json.loads(detail)["reason"]
 
 
+def test_a_loss_is_recorded_with_the_reason_it_happened_after_the_disk_came_back(tmp_path,
+                                                                                 monkeypatch):
+    """A record refused while the writer's last snapshot is being committed: that commit clears
+    the problem, and the loss is written by the next one. It still says why (it said null: seen
+    in the full-disk test, when space came back while a retry was under way)."""
+    folder = tmp_path / "not-yet"          # the database cannot even be opened until it exists
+    log = open_log(folder / "usage.sqlite3", memory_bound=3)
+    late = []
+    connect = schema.connect
+
+    def connect_and_put_late(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+
+        def on_statement(_sql):
+            # the writer has taken its batch: one more record comes and finds the bound full
+            if not late:
+                late.append(log.put("events", {"id": "late", "kind": "probe", "detail": "{}",
+                                               "at": "2023-11-14T22:13:20+00:00"}))
+
+        conn.set_trace_callback(on_statement)
+        return conn
+
+    try:
+        log.event("probe")
+        log.event("probe")                 # with the station's own row: 3, the bound
+        assert wait_for(lambda: log.status().state == "waiting")
+        reason = log.status().problem
+        assert "cannot be opened" in reason
+        monkeypatch.setattr(schema, "connect", connect_and_put_late)
+        folder.mkdir()
+        assert log.flush(PATIENCE_S)
+        assert late == [False] and log.status().lost == 1
+    finally:
+        log.close()
+    (detail,), = rows(folder / "usage.sqlite3",
+                      "SELECT detail FROM events WHERE kind = 'records_lost'")
+    assert json.loads(detail) == {"records": 1, "by_table": {"events": 1}, "reason": reason}
+
+
 def test_read_only_directory_keeps_the_station_running_until_it_is_writable(tmp_path):
     # (a mount cannot be made read-only while the writer has the file open: mid-run failures
     # are covered by the locked and full-disk tests)
