@@ -229,8 +229,9 @@ def test_without_watchdog_usec_only_ready(systemd):
     assert hb.calls == 0
 
 
-def wait_for(condition, limit_s: float = 5.0) -> bool:
-    """Poll ``condition`` (real time: the sampler thread runs on it) until true or ``limit_s``."""
+def wait_for(condition, limit_s: float = 60.0) -> bool:
+    """Poll ``condition`` (real time: the sampler thread runs on it) until true or ``limit_s``,
+    which only bounds a hang: nothing here is timed."""
     import time
 
     end = time.monotonic() + limit_s
@@ -241,15 +242,25 @@ def wait_for(condition, limit_s: float = 5.0) -> bool:
     return condition()
 
 
-def test_real_sampler_heartbeat_feeds_the_watchdog_until_the_plate_hangs(systemd):
+def test_real_sampler_heartbeat_feeds_the_watchdog_until_the_plate_hangs(systemd, monkeypatch):
     """The hook as the lead wires it: ``Watchdog(sampler.heartbeat_fresh)`` on a real sampler
-    thread whose plate read hangs for good (as the hx711 package's get_raw_data can)."""
+    thread whose plate read hangs for good (as the hx711 package's get_raw_data can).
+
+    The sampler's monotonic clock is one the test moves (its thread beats on it): its heartbeat
+    is fresh once the thread has looped since the clock last moved, and stale once the clock
+    moves past ``stale_after_s`` while the thread hangs. On the real clock a loaded machine that
+    left the thread unscheduled for 0.2 s made the heartbeat stale while nothing hung."""
     import threading
+    from types import SimpleNamespace
 
     from drivers.sample import Sample
+    from station import sampler as sampler_module
     from station.sampler import Sampler
 
+    now = [1000.0]
+    monkeypatch.setattr(sampler_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
     hang = threading.Event()
+    hanging = threading.Event()
     release = threading.Event()
 
     class Plate:
@@ -261,6 +272,7 @@ def test_real_sampler_heartbeat_feeds_the_watchdog_until_the_plate_hangs(systemd
 
         def read(self, timeout=1.0):
             if hang.is_set():
+                hanging.set()
                 release.wait()  # never returns while the test watches
             release.wait(0.005)
             self.t += 1 / 80
@@ -278,6 +290,11 @@ def test_real_sampler_heartbeat_feeds_the_watchdog_until_the_plate_hangs(systemd
         def __exit__(self, *exc):
             self.close()
 
+    def beats_again() -> bool:
+        """Move the sampler's clock past staleness; true once its thread has looped since."""
+        now[0] += 1.0
+        return wait_for(sampler.heartbeat_fresh)
+
     sampler = Sampler(Plate, mode="thread", stale_after_s=0.2)
     clock = VirtualClock()
     dog = Watchdog(sampler.heartbeat_fresh, env={**systemd.env, "WATCHDOG_USEC": "1000000"},
@@ -285,13 +302,16 @@ def test_real_sampler_heartbeat_feeds_the_watchdog_until_the_plate_hangs(systemd
     try:
         with sampler:
             assert wait_for(lambda: sampler.drain())  # samples flow: the loop is alive
-            assert sampler.heartbeat_fresh()
-            run_frames(dog, clock, 2.0)
+            for _ in range(4):                         # 2 s of frames, the sampler beating
+                assert beats_again()
+                run_frames(dog, clock, 0.5)
             alive = flat(systemd.messages())
             assert alive[:2] == ["READY=1", "STATUS=kiosk on screen"]
             assert alive.count("WATCHDOG=1") >= 3
             hang.set()
-            assert wait_for(lambda: not sampler.heartbeat_fresh())
+            assert hanging.wait(60)                    # the thread is stuck in its read
+            now[0] += 1.0
+            assert not sampler.heartbeat_fresh()
             run_frames(dog, clock, 3.0)
             hung = flat(systemd.messages())
             assert "WATCHDOG=1" not in hung
