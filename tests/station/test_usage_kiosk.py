@@ -4,6 +4,7 @@ staff see, and the headless demo leaving its session in the state directory's lo
 import dataclasses
 import json
 import sqlite3
+import time
 from types import SimpleNamespace
 
 from drivers.simplate import simulated_plate
@@ -17,6 +18,18 @@ from station.usage_recorder import SessionRecorder
 from station.view import UICommand
 
 PROFILES = load_profiles()
+#: Real seconds a test waits for the usage log's writer thread: only a hang runs into it.
+PATIENCE_S = 60.0
+
+
+def wait_for(condition, timeout=PATIENCE_S):
+    """Poll a condition on the writer thread's progress (not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def play(k, until, on_frame=None):
@@ -55,7 +68,7 @@ def test_every_rep_set_cue_fault_and_the_session_end_reach_the_log(tmp_path):
 
     cues = play(k, 120.0, watch)
     k.handle(UICommand("home"))
-    assert log.flush()
+    assert log.flush(PATIENCE_S)
     log.close()
     conn = sqlite3.connect(db)
     q = lambda sql: conn.execute(sql).fetchall()  # noqa: E731
@@ -80,6 +93,7 @@ def test_coach_changes_are_events_and_a_log_warning_shows_on_the_screen(tmp_path
     log = UsageLog(tmp_path / "missing" / "usage.sqlite3", station_id="s1", retry_s=0.05).start()
     k = Kiosk(PROFILES, rate_hz=80.0, log=SessionRecorder(log))
     assert log.flush(0.5) is False                         # the folder does not exist
+    assert wait_for(lambda: log.status().state == "waiting")  # once the writer has tried
     assert k.view().message.startswith("Usage log: ")
     assert "cannot be opened" in k.view().message
     admin = Admin.for_station(k, tmp_path / "state")    # the coach's screens' own stores
@@ -87,7 +101,7 @@ def test_coach_changes_are_events_and_a_log_warning_shows_on_the_screen(tmp_path
                                   hold_target_s=2.0)
     admin.book.create(program, "coach")
     (tmp_path / "missing").mkdir()
-    assert log.flush()
+    assert log.flush(PATIENCE_S)
     assert k.view().message is None
     log.close()
     conn = sqlite3.connect(tmp_path / "missing" / "usage.sqlite3")
@@ -107,6 +121,7 @@ def test_a_local_log_problem_and_an_absent_facility_server_are_both_said(tmp_pat
     facility = SimpleNamespace(problem=None)
     k = Kiosk(PROFILES, rate_hz=80.0, log=SessionRecorder(log, facility=facility))
     assert log.flush(0.5) is False
+    assert wait_for(lambda: log.status().state == "waiting")
     assert k.view().message.startswith("Usage log: ")
     assert "facility" not in k.view().message.lower()
     facility.problem = "connection refused"
@@ -114,7 +129,7 @@ def test_a_local_log_problem_and_an_absent_facility_server_are_both_said(tmp_pat
     assert message.startswith("Usage log: ") and "cannot be opened" in message
     assert message.endswith("The facility server is not reachable either.")
     (tmp_path / "missing").mkdir()
-    assert log.flush()
+    assert log.flush(PATIENCE_S)
     assert k.view().message.startswith("Facility server not reachable")
     facility.problem = None
     assert k.view().message is None
