@@ -8,6 +8,7 @@ import pytest
 from station.programs import Program
 from tests.station.test_admin import (  # noqa: F401 - cheap_scrypt is an autouse fixture
     HIP,
+    LOG_PATIENCE_S,
     cheap_scrypt,
     coach_in,
     do,
@@ -38,7 +39,7 @@ def test_history_comes_from_the_usage_log_a_real_session_wrote(tmp_path):
         play(k, 400.0, one_set)
         do(k, "home")
     assert len(summaries) == 2
-    assert k.log.log.flush()
+    assert k.log.log.flush(LOG_PATIENCE_S)
 
     coach_in(k)
     v = do(k, ("open", "athlete:a1"), ("open", "history"))

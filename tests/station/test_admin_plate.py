@@ -9,6 +9,7 @@ from station.programs import Program, ProgramBook
 from station.sampler import SamplerStatus
 from tests.station.test_admin import (  # noqa: F401 - cheap_scrypt is an autouse fixture
     HIP,
+    LOG_PATIENCE_S,
     PROFILES,
     cheap_scrypt,
     coach_in,
@@ -59,7 +60,7 @@ def test_coach_changes_hold_and_reps_and_they_apply_from_the_next_set_and_are_lo
     assert summaries and summaries[0].reps >= 6
     assert all("short_hold" in bar.faults for bar in summaries[0].bars)
 
-    k.log.log.flush()
+    assert k.log.log.flush(LOG_PATIENCE_S)
     k.log.log.close()
     conn = sqlite3.connect(tmp_path / "usage.sqlite3")
     events = [json.loads(d) for (d,) in conn.execute(
@@ -154,7 +155,7 @@ def test_reps_done_under_the_pin_pad_are_kept_and_logged(tmp_path):
     play(k, 200.0, lambda k: k.view().screen == "summary")
     summary = k.view().summary
     assert summary.reps == len(summary.bars) >= 3
-    k.log.log.flush()
+    assert k.log.log.flush(LOG_PATIENCE_S)
     k.log.log.close()
     conn = sqlite3.connect(tmp_path / "usage.sqlite3")
     logged = conn.execute("SELECT COUNT(*) FROM reps").fetchone()[0]
@@ -214,7 +215,7 @@ def test_a_badge_never_takes_over_a_set_and_a_new_athlete_starts_afresh(tmp_path
     assert v.screen == "ready" and v.athlete == "Ben"
     assert v.side == HIP.sides[0] and v.live.set_index == 1 and not k._sets
     assert k.log.session is None or k.log.session_id != ada_session
-    k.log.log.flush()
+    assert k.log.log.flush(LOG_PATIENCE_S)
     k.log.log.close()
     conn = sqlite3.connect(tmp_path / "usage.sqlite3")
     ended = conn.execute("SELECT athlete_id, end_reason FROM sessions WHERE id = ?",

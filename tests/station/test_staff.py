@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WALL = datetime(2026, 11, 25, 15, 0).timestamp()        # local afternoon, 25 November 2026
 TODAY = "2026-11-25"
 CMD = UICommand
+#: Real seconds to wait for the usage log's writer to commit: only a hang runs into it.
+LOG_PATIENCE_S = 60.0
 
 
 def config(**plate):
@@ -343,7 +345,7 @@ def write_usage(state, wall_t=WALL):
         rec.session_ended(760.0, "home")
         rec.session_started(800.0, None, "single_leg_hip_thrust", "left")
         rec.session_ended(830.0, "home")
-        assert log.flush()
+        assert log.flush(LOG_PATIENCE_S)
 
 
 def test_today_at_a_glance_from_the_usage_log(tmp_path):

@@ -18,6 +18,8 @@ from station.usage_report import csv_cell, local_source, usage_rows
 WALL = datetime(2024, 3, 5, 12, 0).timestamp()       # local noon, 5 March 2024
 DAY1, DAY2 = date(2024, 3, 5), date(2024, 3, 6)
 NAME = '=HYPERLINK("http://x","ok")'
+#: Real seconds to wait for the usage log's writer to commit: only a hang runs into it.
+LOG_PATIENCE_S = 60.0
 
 
 class Wall:
@@ -55,7 +57,7 @@ def state(tmp_path, monkeypatch):
         rec.session_ended(70.0, "timeout")                   # 1 minute
         rec.session_started(0.0, ada, "single_leg_hip_thrust", "left")
         rec.session_ended(30.0, "home")                      # half a minute, no reps
-        assert log.flush()
+        assert log.flush(LOG_PATIENCE_S)
     return tmp_path
 
 
