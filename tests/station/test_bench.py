@@ -12,6 +12,12 @@ CONTRACT = ("analysis_us_per_sample", "analysis_realtime_factor", "frame_ms_p50_
             "frame_ms_p99_800x480", "frame_ms_p99_1280x720", "cue_latency_ms_p50",
             "cue_latency_ms_p99", "driver_word_us_4chips", "capture_ratio_80sps_4chips",
             "capture_ratio_80sps_4chips_hx711pkg", "startup_s", "rss_mb")
+#: The contract's figures taken from what a real-time run happened to see, and the count that
+#: says it saw none: a loaded machine can leave a 0.5 s run without a second frame or a read
+#: that came back, and the figure is then null (README), not a number.
+COUNTED_BY = {"frame_ms_p50_800x480": "frames_800x480", "frame_ms_p99_800x480": "frames_800x480",
+              "frame_ms_p99_1280x720": "frames_1280x720", "cue_latency_ms_p50": "cues",
+              "cue_latency_ms_p99": "cues", "driver_word_us_4chips": "driver_words_timed"}
 
 
 def test_bench_json_has_every_contract_figure(capsys, tmp_path, monkeypatch):
@@ -20,7 +26,11 @@ def test_bench_json_has_every_contract_figure(capsys, tmp_path, monkeypatch):
     figures = json.loads(capsys.readouterr().out)
     for name in CONTRACT:
         assert name in figures, name
-        assert isinstance(figures[name], int | float) and math.isfinite(figures[name]), name
+        value = figures[name]
+        if value is None and name in COUNTED_BY:      # nothing measured, and its count says so
+            assert figures[COUNTED_BY[name]] == 0, name
+            continue
+        assert isinstance(value, int | float) and math.isfinite(value), name
     assert 0.0 <= figures["capture_ratio_80sps_4chips"] <= 1.0
     assert 0.0 <= figures["capture_ratio_80sps_4chips_hx711pkg"] <= 1.0
     for name in ("real_kiosk_startup_s", "real_kiosk_rss_mb", "driver_word_latency_ms_p50",
