@@ -7,6 +7,10 @@ from gpiozero.pins.mock import MockFactory
 
 from drivers.station_io import BUZZER_PATTERNS, StationIO
 
+#: Real seconds to wait for gpiozero's threads (a hold, a buzzer pattern): only a hang runs into
+#: it, whatever the machine's load.
+PATIENCE_S = 60.0
+
 
 @pytest.fixture
 def factory():
@@ -17,7 +21,7 @@ def factory():
 
 def test_short_press_is_one_press_command(factory):
     got = []
-    with StationIO(button_pin=17, on_command=got.append, hold_s=5, bounce_s=None,
+    with StationIO(button_pin=17, on_command=got.append, hold_s=PATIENCE_S, bounce_s=None,
                    pin_factory=factory) as io:
         pin = factory.pin(17)
         pin.drive_low()
@@ -40,7 +44,7 @@ def test_hold_is_a_hold_not_a_press(factory):
                    pin_factory=factory):
         pin = factory.pin(17)
         pin.drive_low()
-        assert held.wait(5), "holding the button never produced a hold command"
+        assert held.wait(PATIENCE_S), "holding the button never produced a hold command"
         pin.drive_high()
     assert [c.kind for c in got] == ["button_hold"]
 
@@ -52,7 +56,8 @@ def test_a_failing_handler_does_not_break_the_button(factory):
         calls.append(c)
         raise RuntimeError("app bug")
 
-    with StationIO(button_pin=17, on_command=bad, hold_s=5, bounce_s=None, pin_factory=factory):
+    with StationIO(button_pin=17, on_command=bad, hold_s=PATIENCE_S, bounce_s=None,
+                   pin_factory=factory):
         pin = factory.pin(17)
         for _ in range(2):
             pin.drive_low()
@@ -78,7 +83,7 @@ def test_buzzer_plays_the_pattern_in_the_background(factory):
         pin = factory.pin(27)
         pin.clear_states()
         io.beep("good")
-        io.buzzer._blink_thread.join(5)
+        io.buzzer._blink_thread.join(PATIENCE_S)
         ons = [s for s in pin.states[1:] if s.state]
         assert len(ons) == BUZZER_PATTERNS["good"][2]
         with pytest.raises(ValueError, match="unknown buzzer sound"):

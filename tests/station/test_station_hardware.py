@@ -34,7 +34,7 @@ def test_press_posts_a_command_led_follows_screen_cue_buzzes():
         buzzer = factory.pin(27)
         buzzer.clear_states()
         hw.cue(Cue("set_done", "Set done", "say", 5, 1.0))
-        hw.io.buzzer._blink_thread.join(5)
+        hw.io.buzzer._blink_thread.join(60)   # only a hang runs into it
         assert sum(1 for s in buzzer.states[1:] if s.state) == 3
     finally:
         hw.close()
