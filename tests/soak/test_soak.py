@@ -302,3 +302,36 @@ def test_the_day_plate_injects_spike_bursts_that_the_plate_filters_and_a_silent_
     while again.bank.clock() < 25.0:
         again.read(timeout=0.5)
     assert counters[SPIKES_INJECTED] == injected + again.bank.injected["spikes"] > injected
+
+
+def test_a_restarted_day_plate_carries_on_with_the_words_of_an_uninterrupted_one(tmp_path):
+    """A sampler killed mid-day starts again after wherever the killed one had read to, which
+    real time decides (it runs up to LOOKAHEAD_S ahead of the frames): the words from there on
+    are the day's all the same, spikes included, so the rest of the day does not depend on it."""
+    from types import SimpleNamespace
+
+    from station.soak import DayPlan, FaultPlan, SessionPlan, _scenario, open_day_plate
+
+    rng = np.random.default_rng(5)
+    session = SessionPlan(0, "a01", 5.0, 0.0, _scenario(rng, 80.0), 3)
+    plan = DayPlan("short", 1, 60.0, 0.0, [], [session],
+                   [FaultPlan("spikes", "spikes_1", 10.0, 30.0)], [], [])
+    session.duration = plan.athlete(session).duration_s
+    path = tmp_path / "plan.json"
+    path.write_text(plan.to_json())
+
+    def words(reached: float, until: float = 25.0) -> dict[int, tuple[int, ...]]:
+        plate = open_day_plate(str(path), SimpleNamespace(value=1e9),
+                               SimpleNamespace(value=reached))
+        out = {}
+        with plate:
+            while plate.bank.clock() < until:
+                s = plate.read(timeout=0.5)
+                out[round(s.t * 80.0)] = s.cells
+        return out
+
+    day = words(0.0)
+    for reached in (12.0, 12.4875, 13.1):      # killed at 12 s, read ahead by 0 to 1.1 s
+        again = words(reached)
+        assert min(again) == round(reached * 80.0) + 1
+        assert again == {k: day[k] for k in again}, reached
