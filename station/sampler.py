@@ -142,7 +142,6 @@ class _Shared:
         self.message = ctx.RawArray(ctypes.c_char, MESSAGE_BYTES)
         self.fault_active = ctx.RawValue(ctypes.c_int, 0)
         self.finished = ctx.RawValue(ctypes.c_int, 0)
-        self.stop = ctx.Event()
 
     def set_fault(self, kind: str, message: str) -> None:
         self.faults[FAULT_KINDS.index(kind)] += 1
@@ -161,8 +160,9 @@ def raise_priority(priority: int = 10) -> bool:
 
 
 def _sample_loop(open_plate: Callable[[], SampleSource], ring: SampleRing, shared: _Shared,
-                 timeout: float, realtime: bool) -> None:
-    """The sampler's body, in its process or thread: read, put, beat; report faults and go on."""
+                 stop, timeout: float, realtime: bool) -> None:
+    """The sampler's body, in its process or thread: read, put, beat; report faults and go on,
+    until ``stop`` (this worker's own event) is set."""
     if realtime:
         raise_priority()
     plate = None
@@ -172,17 +172,17 @@ def _sample_loop(open_plate: Callable[[], SampleSource], ring: SampleRing, share
             plate = open_plate()
         except GymStationError as e:
             shared.set_fault("hardware", str(e))
-            if shared.stop.wait(RETRY_OPEN_S):
+            if stop.wait(RETRY_OPEN_S):
                 return
     with plate:
-        while not shared.stop.is_set():
+        while not stop.is_set():
             shared.heartbeat.value = time.monotonic()
             try:
                 sample = plate.read(timeout=timeout)
             except EndOfRecording:
                 shared.finished.value = 1
                 shared.heartbeat.value = time.monotonic()
-                shared.stop.wait()
+                stop.wait()
                 return
             except HardwareError as e:
                 kind = "timeout" if isinstance(e, TimeoutError) else "hardware"
@@ -190,18 +190,20 @@ def _sample_loop(open_plate: Callable[[], SampleSource], ring: SampleRing, share
                 continue
             except GymStationError as e:  # e.g. not calibrated: nothing to sample until fixed
                 shared.set_fault("hardware", str(e))
-                shared.stop.wait(0.5)
+                stop.wait(0.5)
                 continue
+            if stop.is_set():  # stopped during a long read: the ring may have a new writer
+                break
             shared.fault_active.value = 0
             ring.put(sample)
 
 
-def _process_main(open_plate, ring, shared, timeout, log_level=logging.INFO):
+def _process_main(open_plate, ring, shared, stop, timeout, log_level=logging.INFO):
     from .logsetup import configure_logging
 
     configure_logging(log_level)  # a spawned process starts with no logging set up
     try:
-        _sample_loop(open_plate, ring, shared, timeout, realtime=True)
+        _sample_loop(open_plate, ring, shared, stop, timeout, realtime=True)
     except BaseException as e:  # the app restarts a dead sampler; say why it died
         shared.set_fault("crash", f"sampler crashed: {type(e).__name__}: {e}")
         raise
@@ -229,6 +231,7 @@ class Sampler:
         self._ring = SampleRing(capacity, self._ctx)
         self._shared = _Shared(self._ctx)
         self._worker = None
+        self._stop_event = None
         self._inline_plate: SampleSource | None = None
         self._restarts = 0
         self._reloads = 0
@@ -248,22 +251,27 @@ class Sampler:
         return self
 
     def _spawn(self) -> None:
-        self._shared.stop.clear()
+        # each worker its own stop event: one that outlived stop()'s patience (a read that
+        # hangs) stays stopped when the next starts, instead of writing the ring beside it
+        self._stop_event = self._ctx.Event() if self.mode == "process" else threading.Event()
         self._shared.heartbeat.value = time.monotonic()
         if self.mode == "process":
             self._worker = self._ctx.Process(
                 target=_process_main, name="gym-station-sampler", daemon=True,
-                args=(self._open_plate, self._ring, self._shared, self._timeout,
-                      logging.getLogger().getEffectiveLevel()))
+                args=(self._open_plate, self._ring, self._shared, self._stop_event,
+                      self._timeout, logging.getLogger().getEffectiveLevel()))
         else:
             self._worker = threading.Thread(
                 target=_sample_loop, name="gym-station-sampler", daemon=True,
-                args=(self._open_plate, self._ring, self._shared, self._timeout, False))
+                args=(self._open_plate, self._ring, self._shared, self._stop_event,
+                      self._timeout, False))
         self._worker.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop and join the sampler; safe twice."""
-        self._shared.stop.set()
+        """Stop and join the sampler; safe twice. A thread still reading after ``timeout`` is
+        left to end by itself (it stops at its read's return, putting nothing more)."""
+        if self._stop_event is not None:
+            self._stop_event.set()
         w, self._worker = self._worker, None
         if w is not None:
             w.join(timeout)

@@ -358,3 +358,53 @@ def test_reload_of_a_sampler_process_resumes_samples(tmp_path):
         assert st.reloads == 1 and st.restarts == 0 and st.running
     finally:
         sampler.stop()
+
+
+def test_a_sampler_thread_that_outlives_its_stop_stays_stopped():
+    """A plate read that outlasts stop()'s patience (a simulated plate that hangs, a starved
+    machine): reload() goes on and opens the plate again in a new thread. When the old read
+    returns at last, the old thread must stop there, closing its plate: it must not carry on
+    beside the new one as a second writer of the ring (it did: the new start cleared the one
+    stop flag both threads read)."""
+    import threading
+
+    release = threading.Event()
+    hung = threading.Event()
+    plates = []
+
+    class Plate(ScriptedPlate):
+        def __init__(self):
+            super().__init__(n=10**9, fail_between=(0, 0), end=False)
+            self.number = len(plates)
+            self.reads = 0
+            plates.append(self)
+
+        def read(self, timeout=1.0):
+            self.reads += 1
+            if self.number == 0 and self.reads == 4:   # the first plate's 4th read hangs
+                hung.set()
+                release.wait()
+            time.sleep(0.001)
+            self.clock.advance(0.0125)
+            return Sample(self.clock(), float(self.number), 0.0, (1, 2))
+
+    sampler = Sampler(Plate, mode="thread")
+    sampler.start()
+    got = []
+    try:
+        assert hung.wait(PATIENCE_S)
+        sampler.reload(timeout=0.05)                   # gives up on the hung thread
+        deadline = time.monotonic() + PATIENCE_S
+        while not any(s.heel == 1.0 for s in got) and time.monotonic() < deadline:
+            got += sampler.drain()
+            time.sleep(0.005)
+        release.set()                                  # the old read returns
+        while plates[0].closed == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert plates[0].closed == 1                   # the old thread ended there
+        got += sampler.drain()
+    finally:
+        release.set()
+        sampler.stop()
+    assert [s.heel for s in got].count(0.0) == 3       # read before the hang, none after it
+    assert len(plates) == 2 and plates[1].closed == 1
