@@ -173,7 +173,7 @@ def test_kill_9_mid_set_loses_no_committed_rep_and_the_session_is_closed(tmp_pat
                 break
     finally:
         proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        proc.wait(PATIENCE_S)
     assert proc.returncode == -signal.SIGKILL and durable >= 25
     assert rows(db, "SELECT status FROM sessions") == [("open",)]   # as the kill left it
     with open_log(db) as log:
