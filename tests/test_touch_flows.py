@@ -91,11 +91,21 @@ def station(tmp_path):
     return cfg, state, scenario
 
 
-def run(cfg, state, scenario, hand):
-    session = demo_session(cfg, headless=True, scenario=str(scenario))
+def run(cfg, state, scenario, hand, session=None):
+    session = session or demo_session(cfg, headless=True, scenario=str(scenario))
     stats, _ = run_session(session, cfg, state, fullscreen=False, headless=True,
                            size=hand.size, on_frame=hand)
     return session, stats
+
+
+def written(kiosk) -> bool:
+    """Wait until the kiosk's usage log has committed what it recorded so far; True when it has.
+
+    Its writer thread commits every ``commit_interval_s`` of real time, while a headless kiosk
+    runs on plate time as fast as the machine can: without this, what a screen reads back from
+    the log (the staff's export) depends on how far a slow or busy disk got, not on the kiosk.
+    The deadline only bounds a hang."""
+    return kiosk.log.log.flush(60.0)
 
 
 def test_coach_changes_a_target_on_the_touchscreen_and_the_next_set_uses_it(station):
@@ -189,10 +199,13 @@ def test_staff_export_usage_to_a_usb_stick_and_change_the_volume(station, tmp_pa
             kiosk), mounts_file=mounts, media_roots=(tmp_path / "media",))
 
     monkeypatch.setattr(kiosk_run, "staff_desk", desk)
+    session = demo_session(cfg, headless=True, scenario=str(scenario))
     notes: list[str] = []
+    flushed: list[bool] = []
     steps = [
         screen("summary", frames=60 * 60),   # the athlete trains first: there is usage to export
         tap("home"),
+        call(lambda: flushed.append(written(session.kiosk)), "the usage log written"),
         screen("idle"), hold("admin"), screen("pin"), tap("pin_role", "staff"),
         *type_pin(STAFF_PIN),
         screen("staff"),
@@ -204,8 +217,9 @@ def test_staff_export_usage_to_a_usb_stick_and_change_the_volume(station, tmp_pa
         tap("lock"), screen("idle"),
     ]
     hand = Hand(steps, fps=cfg.display.fps)
-    _, stats = run(cfg, state, scenario, hand)
+    _, stats = run(cfg, state, scenario, hand, session)
     assert hand.failed is None, hand.failed
+    assert flushed == [True]
     files = list(stick.glob("gym-station-usage-*.csv"))
     assert len(files) == 1, notes
     assert files[0].read_text().splitlines()[0]  # a header row at least
@@ -510,8 +524,10 @@ class _StormRun:
 
     def staff_storm(self):
         """Short taps and drags only in the staff's screens, many on Hold to leave: the kiosk
-        must stay."""
+        must stay. The athlete's set is in the usage log first, so its exports have rows to
+        write whatever pace the log's writer kept."""
         self.begin("to staff")
+        assert written(self.kiosk), "the usage log did not commit the athlete's set"
         yield from self.enter("staff")
         self.begin("staff")
         storm = self.storms["staff"] = Storm(
