@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pygame
 import pytest
+from audio_probe import IN_FLIGHT, UNSEEN, captured, onsets, stream_until, streamed
 from screen_probe import mask, pixels
 
 from display import app as app_mod
@@ -390,41 +391,48 @@ def test_a_station_that_never_sets_audio_leaves_the_configured_volume(make_view,
 
 def test_after_mute_a_cue_writes_silence_to_the_audio_device(make_view, players, tmp_path,
                                                              monkeypatch):
-    import time
+    """A cue's tone reaches the audio device; the staff mute; the next cue plays nothing and
+    the device streams silence from the mute on. The device streams in its own thread on real
+    time, which a loaded machine delays, and the loop runs on plate time: each step waits for
+    what the device has written (the file's size), never for the clock."""
     raw = tmp_path / "audio.raw"
     monkeypatch.setenv("SDL_AUDIODRIVER", "disk")
     monkeypatch.setenv("SDL_DISKAUDIOFILE", str(raw))
     monkeypatch.delenv("SDL_DISKAUDIODELAY", raising=False)
-    clock = time.monotonic
-    t0 = clock()
+    clock = VirtualClock(50.0)
     good = Cue("good", "Good rep", "good", 1, 0.0)
-    kiosk = StaffKiosk(make_view, cues=[(t0 + 0.1, good), (t0 + 0.8, dataclasses.replace(
+    # the second cue is due 0.7 s of plate time after the first, which is long after the mute
+    kiosk = StaffKiosk(make_view, cues=[(50.1, good), (50.8, dataclasses.replace(
         good, kind="warning", sound="warning"))])
-    mute_at = t0 + 0.55
-    first = {}
-
-    def drain():
-        return [clock()]
+    tone = int(0.34 * 44100) + IN_FLIGHT + UNSEEN   # the good tone, wherever it started
+    marks = {}
 
     def on_frame(stats, view):
-        first.setdefault("t", clock())
-        if clock() >= mute_at and not kiosk.staff.muted:
+        played = len(stats.sounds)
+        if played == 1 and "mute" not in marks:
+            # the first cue's tone started this frame: once the device has written all of it,
+            # the staff mute (the loop applies it from the next frame on)
+            stream_until(raw, streamed(raw) + tone)
+            marks["mute"] = streamed(raw)
             kiosk.handle(UICommand("mute"))
+        if played == 2:  # the second cue came, muted: the device streams on for 0.3 s more
+            marks["second"] = streamed(raw)
+            stream_until(raw, marks["second"] + int(0.3 * 44100))
+            return True
         return False
 
-    stats = run_kiosk(kiosk, drain, lambda: "ok", display_cfg=display_cfg(),
+    stats = run_kiosk(kiosk, lambda: [clock()], lambda: "ok", display_cfg=display_cfg(),
                       audio_cfg=audio_cfg(), size=(800, 480), headless=True, clock=clock,
-                      seconds=1.4, on_frame=on_frame)
+                      seconds=4.0, on_frame=on_frame)
     assert stats.sounds == [("good", "tone:good"), ("warning", None)]
-    x = np.fromfile(raw, dtype=np.int16) / 32768.0
-    loud = np.nonzero(np.abs(x) > 0.02)[0]
+    assert stats.ended == "on_frame"
+    x = captured(raw)
+    loud = onsets(x)
     assert len(loud), "the first cue's tone never reached the audio device"
-    # the stream ran on past the second cue: it was written, and it is silent
-    mute_in_stream = int((mute_at - first["t"]) * 44100)
-    second_in_stream = int((t0 + 0.8 - first["t"]) * 44100)
-    assert len(x) > second_in_stream + int(0.3 * 44100)
-    after = x[mute_in_stream + int(0.15 * 44100):]
-    assert np.abs(after).max() <= 0.02
+    # the stream ran on past the second cue: it was written, and it is silent from the mute
+    assert len(x) >= marks["second"] + int(0.3 * 44100)
+    assert loud[-1] < marks["mute"]
+    assert np.abs(x[marks["mute"]:]).max() <= 0.02
 
 
 def test_set_volume_clamps_follows_mute_and_quiet_hours_still_cap():
