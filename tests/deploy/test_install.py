@@ -139,6 +139,7 @@ def test_installed_program_runs_on_the_installed_config(installed):
     assert os.access(exe, os.X_OK)
     env = {**os.environ, "GYM_STATION_CONFIG": str(root / "etc/gym-station/station.toml"),
            "GYM_STATION_STATE": str(root / "var/lib/gym-station")}
+    env.pop("PYTHONPATH", None)  # the installed program, as the unit runs it: not a checkout's
     proc = subprocess.run([str(exe), "config"], capture_output=True, text=True, env=env,
                           timeout=60, cwd="/")
     assert proc.returncode == 0, proc.stderr
@@ -146,7 +147,7 @@ def test_installed_program_runs_on_the_installed_config(installed):
     # the venv's package is a copy, not the checkout: the checkout was not touched by the build
     out = subprocess.run([str(root / "opt/gym-station/venv/bin/python"), "-c",
                           "import station, sys; print(station.__file__)"],
-                         capture_output=True, text=True, cwd="/", check=True).stdout
+                         capture_output=True, text=True, cwd="/", env=env, check=True).stdout
     assert str(root / "opt/gym-station/venv") in out
     assert not (REPO / "build").exists()
 
