@@ -19,6 +19,7 @@ from display import widgets as wd
 from display.app import run_kiosk
 from display.layout import MIN_TOUCH
 from display.render import Renderer
+from display.sound import tone_wave
 from display.staff_screens import progress_fill_width, step_text
 from drivers.clock import VirtualClock
 from station.config import AudioConfig, DisplayConfig
@@ -404,7 +405,7 @@ def test_after_mute_a_cue_writes_silence_to_the_audio_device(make_view, players,
     # the second cue is due 0.7 s of plate time after the first, which is long after the mute
     kiosk = StaffKiosk(make_view, cues=[(50.1, good), (50.8, dataclasses.replace(
         good, kind="warning", sound="warning"))])
-    tone = int(0.34 * 44100) + IN_FLIGHT + UNSEEN   # the good tone, wherever it started
+    tone = len(tone_wave("good")) + IN_FLIGHT + UNSEEN   # the good tone, wherever it began
     marks = {}
 
     def on_frame(stats, view):
