@@ -75,10 +75,12 @@ def read_json(path: str | os.PathLike, limit: int = JSON_MAX_BYTES) -> Any:
     return parse_json(read_limited(path, limit))
 
 
-def parse_json(data: bytes) -> Any:
-    """A JSON document from bytes; its damage as :class:`FileContentError` (see read_json)."""
+def parse_json(data: bytes, *, bom: bool = True) -> Any:
+    """A JSON document from bytes; its damage as :class:`FileContentError` (see read_json).
+    ``bom=False`` for the files only the station writes: a byte-order mark there is damage
+    ("line 1: Unexpected UTF-8 BOM"), not an editor's habit to allow."""
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         raise FileContentError(f"line {line}: not UTF-8 text (byte 0x{data[e.start]:02x})") \

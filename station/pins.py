@@ -177,13 +177,12 @@ class PinStore:
 
     def _read(self) -> dict[str, _Hash]:
         try:
-            data = self._file.read_bytes()
-            if data is None:
-                return {}
-            raw = json.loads(data.decode("utf-8"))
-        except (OSError, ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
+            raw = self._file.read_json()
+        except (OSError, ValueError) as e:
             raise PinError(f"{self.path} cannot be read ({e}): set the PINs again with "
                            "`gym-station pin set coach` and `gym-station pin set staff`") from None
+        if raw is None:
+            return {}
         try:
             if raw.get("version") != FORMAT_VERSION:
                 raise ValueError(f"format version {raw.get('version')!r}, expected "

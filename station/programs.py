@@ -300,13 +300,12 @@ class ProgramBook:
         OSError if the disk cannot read it."""
         path = self.path
         try:
-            data = self._file.read_bytes()
-            if data is None:
-                return [], None, []
-            raw = json.loads(data.decode("utf-8"))
-        except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
+            raw = self._file.read_json()
+        except ValueError as e:
             raise ProgramError(f"{path} cannot be read ({e}): set the programs again on the "
                                "coach screen") from None
+        if raw is None:
+            return [], None, []
         try:
             if raw.get("version") != FORMAT_VERSION:
                 raise ProgramError(f"format version {raw.get('version')!r}, expected "

@@ -152,13 +152,12 @@ class Roster:
         damaged, OSError if the disk cannot read it."""
         path = self.path
         try:
-            data = self._file.read_bytes()
-            if data is None:
-                return {}
-            raw = json.loads(data.decode("utf-8"))
-        except (ValueError, RecursionError) as e:  # RecursionError: [[[[... nested
+            raw = self._file.read_json()
+        except ValueError as e:
             raise RosterError(f"{path} cannot be read ({e}): restore it from an export with "
                               "`gym-station roster import FILE`", str(path)) from None
+        if raw is None:
+            return {}
         try:
             if raw.get("version") != FORMAT_VERSION:
                 raise RosterError(f"format version {raw.get('version')!r}, expected "

@@ -20,8 +20,9 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from drivers.files import JSON_MAX_BYTES, read_at_most
+from drivers.files import JSON_MAX_BYTES, parse_json, read_at_most
 
 from .paths import write_state_file
 
@@ -70,6 +71,14 @@ class StateFile:
             st = os.fstat(f.fileno())
             self._stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
             return read_at_most(f, limit)
+
+    def read_json(self) -> Any:
+        """The file's JSON document (None: there is none), read as :meth:`read_bytes` reads it.
+        OSError when it cannot be read; :class:`~drivers.errors.FileContentError` (a ValueError)
+        when it is damaged, saying what and where. The station writes these files itself, so a
+        byte-order mark is damage too."""
+        data = self.read_bytes()
+        return None if data is None else parse_json(data, bom=False)
 
     def changed(self, force: bool = False) -> bool:
         """Whether the file is not the one last read or written (replaced, removed, created).

@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 from drivers.calibration import Calibration
 from drivers.errors import CalibrationError
 from station.cli import main
-from station.errors import PinError, ProgramError
+from station.errors import PinError, ProgramError, RosterError
 from station.pins import PinStore
 from station.profiles import load_profiles
 from station.programs import ProgramBook, to_targets
+from station.roster import Roster
 from station.staff import load_audio, save_audio
 from station.view import AudioView
 
@@ -276,3 +277,19 @@ def test_a_damaged_state_file_never_stops_the_kiosk(tmp_path, capsys, name, dama
         assert [k.read_bytes() for k in kept] == [DAMAGE[damage]], kept
     else:
         assert (state / name).read_bytes() == DAMAGE[damage]
+
+
+# -- a byte-order mark --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, doc, load, error", [
+    ("pins.json", PINS, lambda d: PinStore(d, clock=lambda: 0.0), PinError),
+    ("programs.json", PROGRAMS, lambda d: ProgramBook.load(d, profiles=PROFILES), ProgramError),
+    ("roster.json", b'{"version": 1, "athletes": []}', Roster.load, RosterError)])
+def test_a_state_file_with_a_byte_order_mark_is_damaged(tmp_path, name, doc, load, error):
+    # only the station writes these files (never with a BOM): one in front is damage, said so,
+    # though config and calibration files a person may have edited allow it
+    (tmp_path / name).write_bytes(doc)
+    load(tmp_path)
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + doc)
+    with pytest.raises(error, match=r"cannot be read \(line 1: Unexpected UTF-8 BOM"):
+        load(tmp_path)
